@@ -1,0 +1,120 @@
+"""The library API: scan paths or source text with the built-in pack or your own rules."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from aiscan._version import __version__
+from aiscan.config import Config, find_config
+from aiscan.engine.discovery import discover
+from aiscan.engine.scanner import PerPathIgnore, run_files
+from aiscan.loader import RuleSet, load_rules
+from aiscan.model import ScanError, ScanResult
+
+
+class UsageError(Exception):
+    """The request cannot be carried out as given (unknown rule selector, missing path ...)."""
+
+
+def _common_root(paths: Sequence[Path]) -> Path:
+    cwd = Path.cwd()
+    resolved = [p if p.is_absolute() else cwd / p for p in paths]
+    if all(_is_under(p, cwd) for p in resolved):
+        return cwd
+    folders = [p if p.is_dir() else p.parent for p in resolved]
+    return Path(os.path.commonpath([str(f) for f in folders]))
+
+
+def _is_under(path: Path, base: Path) -> bool:
+    try:
+        path.resolve().relative_to(base.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def environment_facts() -> dict[str, str]:
+    """What the scan ran on, for reports."""
+    return {
+        "python": platform.python_version(),
+        "python_executable": sys.executable,
+        "aiscan": __version__,
+    }
+
+
+def scan(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    rules: RuleSet | None = None,
+    config: Config | None = None,
+    jobs: int | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> ScanResult:
+    """Scan files and folders.
+
+    ``rules`` defaults to the built-in pack plus the configuration's extra rule paths;
+    ``config`` defaults to ``[tool.aiscan]`` of the nearest pyproject.toml. Findings are in a
+    deterministic order whatever ``jobs`` is.
+    """
+    path_list = [Path(p) for p in paths]
+    if not path_list:
+        raise UsageError("no paths to scan")
+    base = Path(root) if root is not None else _common_root(path_list)
+    base = base.resolve() if base.exists() else base
+    cfg = config if config is not None else find_config(base)
+    ruleset = rules if rules is not None else load_rules(cfg.rules, builtin=cfg.builtin_rules)
+    unknown = ruleset.unknown_selectors([*cfg.select, *cfg.ignore])
+    if unknown:
+        raise UsageError(f"unknown rule or category in select/ignore: {', '.join(unknown)}")
+    ruleset = ruleset.select(cfg.select, cfg.ignore)
+    try:
+        found = discover(path_list, root=base, exclude=cfg.exclude, include=cfg.include)
+    except Exception as exc:
+        from aiscan.engine.discovery import DiscoveryError
+
+        if isinstance(exc, DiscoveryError):
+            raise UsageError(str(exc)) from exc
+        raise
+    ppi = [PerPathIgnore(glob, ids) for glob, ids in cfg.per_path_ignores.items()]
+    out = run_files(
+        found.files, ruleset, base, jobs=jobs if jobs is not None else cfg.jobs,
+        per_path_ignores=ppi,
+    )
+    errors = list(out.errors)
+    if cfg.allow_parse_errors:
+        errors = [
+            ScanError(e.kind, e.path, e.message, e.line, e.column, fatal=False)
+            if e.kind == "syntax-error" else e
+            for e in errors
+        ]
+    return ScanResult(
+        findings=out.findings,
+        suppressed=out.suppressed,
+        errors=tuple(errors),
+        rules=ruleset.rules,
+        files_scanned=len(found.files),
+        root=str(base),
+        environment=environment_facts(),
+    )
+
+
+def scan_source(
+    code: str,
+    filename: str = "snippet.py",
+    *,
+    rules: RuleSet | None = None,
+) -> ScanResult:
+    """Scan one piece of source text as if it were the file ``filename``."""
+    name = Path(filename)
+    if name.is_absolute() or ".." in name.parts:
+        raise UsageError("filename must be a relative path inside the snippet's project")
+    with tempfile.TemporaryDirectory(prefix="aiscan-") as tmp:
+        target = Path(tmp) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(code, encoding="utf-8")
+        return scan([target], rules=rules, config=Config(), jobs=1, root=tmp)

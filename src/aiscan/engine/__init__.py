@@ -1,0 +1,1 @@
+"""The analysis engine: discovery, parsing, name resolution, data flow."""

@@ -1,0 +1,233 @@
+"""Qualified-name resolution: what fully qualified name an expression refers to.
+
+Resolution is syntactic first (imports, aliases, assignments of constructed instances), which is
+cheap and exact, and falls back on astroid inference only where a caller asks for it. Names of
+instances are written ``Class.attr``: ``s = requests.Session(); s.get`` is
+``requests.Session.get``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import fnmatch
+import functools
+import logging
+from collections.abc import Iterable
+
+import astroid
+from astroid import nodes
+from astroid.util import safe_infer
+
+log = logging.getLogger(__name__)
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+_MAX_DEPTH = 8
+
+
+def _import_target(stmt: nodes.Import | nodes.ImportFrom, name: str) -> str | None:
+    if isinstance(stmt, nodes.Import):
+        for modname, alias in stmt.names:
+            if alias == name:
+                return str(modname)
+            if alias is None and (modname == name or modname.startswith(name + ".")):
+                return name
+        return None
+    modname = stmt.modname or ""
+    if stmt.level:
+        try:
+            modname = stmt.root().relative_to_absolute_name(modname, stmt.level)
+        except astroid.TooManyLevelsError:
+            return None
+    for imported, alias in stmt.names:
+        if (alias or imported) == name:
+            return f"{modname}.{imported}" if modname else str(imported)
+    return None
+
+
+def _scope_qname(defn: nodes.FunctionDef | nodes.ClassDef) -> str:
+    return str(defn.qname())
+
+
+def names_of(node: nodes.NodeNG, depth: int = 0) -> frozenset[str]:
+    """Every qualified name ``node`` may refer to, resolved without inference."""
+    if depth > _MAX_DEPTH:
+        return frozenset()
+    if isinstance(node, nodes.Name):
+        return _names_of_name(node, node.name, depth)
+    if isinstance(node, nodes.Attribute):
+        return frozenset(f"{base}.{node.attrname}" for base in names_of(node.expr, depth + 1))
+    if isinstance(node, nodes.Call):
+        # The value of a call is an instance of what was called (for classes) or an opaque
+        # result: both are written as the callee's name, so that attributes read on it
+        # (requests.Session().get) resolve.
+        return names_of(node.func, depth + 1)
+    if isinstance(node, nodes.Subscript):
+        return frozenset()
+    return frozenset()
+
+
+def _names_of_name(node: nodes.NodeNG, name: str, depth: int) -> frozenset[str]:
+    try:
+        _, assignments = node.lookup(name)
+    except (AttributeError, astroid.AstroidError):
+        return frozenset()
+    out: set[str] = set()
+    if not assignments:
+        if name in _BUILTIN_NAMES:
+            out.add(name)
+        return frozenset(out)
+    for assign in assignments:
+        if isinstance(assign, (nodes.Import, nodes.ImportFrom)):
+            target = _import_target(assign, name)
+            if target:
+                out.add(target)
+        elif isinstance(assign, (nodes.FunctionDef, nodes.ClassDef)):
+            out.add(_scope_qname(assign))
+        elif isinstance(assign, nodes.AssignName):
+            parent = assign.parent
+            value: nodes.NodeNG | None = None
+            if isinstance(parent, (nodes.Assign, nodes.AnnAssign)) and parent.value is not None:
+                targets = parent.targets if isinstance(parent, nodes.Assign) else [parent.target]
+                if any(t is assign for t in targets):
+                    value = parent.value
+            elif isinstance(parent, nodes.NamedExpr):
+                value = parent.value
+            elif isinstance(parent, nodes.Arguments):
+                out.update(_names_of_annotation(parent, assign, depth))
+            elif isinstance(parent, nodes.With) or (
+                isinstance(parent, nodes.NodeNG) and isinstance(parent.parent, nodes.With)
+            ):
+                with_node = parent if isinstance(parent, nodes.With) else parent.parent
+                for ctx_expr, var in with_node.items:
+                    if var is assign:
+                        value = ctx_expr
+            if value is not None and isinstance(value, (nodes.Name, nodes.Attribute, nodes.Call)):
+                out.update(names_of(value, depth + 1))
+    return frozenset(out)
+
+
+def _names_of_annotation(
+    args: nodes.Arguments, assign: nodes.AssignName, depth: int
+) -> frozenset[str]:
+    """A parameter annotated with a class is an instance of it (``s: requests.Session``)."""
+    try:
+        index = args.args.index(assign)
+    except ValueError:
+        return frozenset()
+    annotations = args.annotations
+    if index < len(annotations) and annotations[index] is not None:
+        return names_of(annotations[index], depth + 1)
+    return frozenset()
+
+
+def inferred_names(node: nodes.NodeNG) -> frozenset[str]:
+    """Qualified names that astroid inference gives for ``node`` (definitions only)."""
+    try:
+        value = safe_infer(node)
+    except (astroid.AstroidError, RecursionError, TypeError, ValueError, AttributeError):
+        return frozenset()
+    if value is None:
+        return frozenset()
+    if isinstance(value, astroid.BoundMethod):
+        return frozenset({str(value.qname())})
+    if isinstance(value, (nodes.FunctionDef, nodes.ClassDef, nodes.Module)):
+        return frozenset({str(value.qname())})
+    return frozenset()
+
+
+@functools.cache
+def canonical_name(qname: str) -> str | None:
+    """Where astroid finds the public name ``qname`` defined (``requests.get`` ->
+    ``requests.api.get``), or None when it cannot be resolved in this environment."""
+    parts = qname.split(".")
+    for cut in range(len(parts), 0, -1):
+        modname = ".".join(parts[:cut])
+        try:
+            obj: nodes.NodeNG = astroid.MANAGER.ast_from_module_name(modname)
+        except (astroid.AstroidError, ImportError, SyntaxError, RecursionError, OSError):
+            continue
+        try:
+            for attr in parts[cut:]:
+                found = obj.getattr(attr)  # type: ignore[attr-defined]
+                target = found[0]
+                if isinstance(target, (nodes.ImportFrom, nodes.Import, nodes.AssignName)):
+                    inferred = safe_infer(target)
+                    if inferred is None:
+                        return None
+                    target = inferred
+                obj = target
+        except (astroid.AstroidError, AttributeError, IndexError, RecursionError):
+            return None
+        if isinstance(obj, (nodes.FunctionDef, nodes.ClassDef, nodes.Module)):
+            resolved = str(obj.qname())
+            return resolved if resolved != qname else None
+        return None
+    return None
+
+
+class NameIndex:
+    """A set of qualified names (exact or with ``*`` wildcards) that matches either the public
+    path or the defining module's path."""
+
+    def __init__(self, names: Iterable[str], *, canonicalize: bool = True) -> None:
+        self.exact: set[str] = set()
+        self.wild: list[str] = []
+        self.last: set[str] = set()
+        for name in names:
+            if "*" in name:
+                self.wild.append(name)
+                tail = name.rsplit(".", 1)[-1]
+                self.last.add(tail)
+            else:
+                self.exact.add(name)
+                self.last.add(name.rsplit(".", 1)[-1])
+        self._canonicalize = canonicalize
+        self._canonical_done = False
+        self._public: dict[str, str] = {}
+
+    def _ensure_canonical(self) -> None:
+        if self._canonical_done or not self._canonicalize:
+            return
+        self._canonical_done = True
+        for name in sorted(self.exact):
+            resolved = canonical_name(name)
+            if resolved and resolved not in self.exact:
+                self._public.setdefault(resolved, name)
+
+    def could_match_last(self, last: str) -> bool:
+        """A cheap pre-check on the final name component."""
+        return last in self.last or "*" in self.last
+
+    def match(self, candidates: Iterable[str]) -> str | None:
+        """The public name of the first candidate in the index, or None."""
+        cands = sorted(set(candidates))
+        if not cands:
+            return None
+        for cand in cands:
+            if cand in self.exact or any(fnmatch.fnmatchcase(cand, w) for w in self.wild):
+                return cand
+        self._ensure_canonical()
+        for cand in cands:
+            public = self._public.get(cand)
+            if public is not None:
+                return public
+        return None
+
+
+def resolve(node: nodes.NodeNG, index: NameIndex, *, infer: bool = True) -> str | None:
+    """The qualified name of ``node`` if it is one of ``index``'s names."""
+    last = _last_component(node)
+    if last is not None and not index.could_match_last(last):
+        return None
+    found = index.match(names_of(node))
+    if found or not infer:
+        return found
+    return index.match(inferred_names(node))
+
+
+def _last_component(node: nodes.NodeNG) -> str | None:
+    if isinstance(node, nodes.Attribute):
+        return str(node.attrname)
+    if isinstance(node, nodes.Name):
+        return None  # aliases (from x import y as z) change the last name
+    return None

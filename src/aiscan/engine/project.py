@@ -1,0 +1,129 @@
+"""Turn files into astroid modules that resolve each other: module names, search roots, parsing."""
+
+from __future__ import annotations
+
+import ast
+import collections
+import logging
+import sys
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import astroid
+from astroid import nodes
+from astroid.builder import AstroidBuilder
+
+from aiscan.engine.source import SourceText
+
+log = logging.getLogger(__name__)
+
+# Project modules kept parsed at once; older ones are dropped and re-parsed when needed again,
+# so memory stays flat however large the scanned tree is.
+_PROJECT_CACHE_LIMIT = 256
+
+
+def module_name(path: Path) -> tuple[str, Path]:
+    """The dotted module name of ``path`` and the folder it is importable from.
+
+    Walks up while the folder is a regular package (has ``__init__.py``).
+    """
+    parts = [path.stem] if path.stem != "__init__" else []
+    folder = path.parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts) or path.parent.name, folder
+
+
+def search_roots(files: Iterable[Path]) -> list[str]:
+    """The folders to put on the import path so that the scanned modules import each other."""
+    roots: dict[str, None] = {}
+    for path in files:
+        _, root = module_name(path)
+        roots[str(root)] = None
+        src = root / "src"
+        if src.is_dir():
+            roots[str(src)] = None
+    return list(roots)
+
+
+@contextmanager
+def import_path(roots: list[str]) -> Iterator[None]:
+    """Put the scanned project's roots first on sys.path while analysing, then restore it."""
+    saved = list(sys.path)
+    sys.path[:0] = [r for r in roots if r not in sys.path]
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+class ParseFailure(Exception):
+    """The file is not valid Python for the running interpreter."""
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+_NEWER_SYNTAX_HINTS = ("f-string", "type ", "except*", "[T", "match ")
+
+
+def syntax_message(exc: SyntaxError) -> str:
+    msg = exc.msg or "invalid syntax"
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return (
+        f"{msg} (not valid Python {running}; if the file targets a newer Python, "
+        "run aiscan with that interpreter)"
+    )
+
+
+def check_syntax(source: SourceText, filename: str) -> None:
+    """Raise ParseFailure when the running Python cannot parse ``source``.
+
+    Cheap (the stdlib parser), so every file is checked even when no rule needs its tree.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source.text, filename=filename)
+    except SyntaxError as exc:
+        raise ParseFailure(syntax_message(exc), exc.lineno or 1, exc.offset or 0) from exc
+    except (ValueError, MemoryError) as exc:
+        raise ParseFailure(f"cannot parse: {exc}", 1, 0) from exc
+    except RecursionError as exc:
+        raise ParseFailure("too deeply nested for the Python parser", 1, 0) from exc
+
+
+@dataclass
+class ModuleCache:
+    """Tracks the project modules this process built, evicting the oldest beyond a limit."""
+
+    limit: int = _PROJECT_CACHE_LIMIT
+
+    def __post_init__(self) -> None:
+        self._order: collections.OrderedDict[str, None] = collections.OrderedDict()
+
+    def build(self, source: SourceText, path: Path) -> nodes.Module:
+        modname, _ = module_name(path)
+        manager = astroid.MANAGER
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                module = AstroidBuilder(manager).string_build(source.text, modname, str(path))
+            except astroid.AstroidSyntaxError as exc:
+                error = exc.error
+                if isinstance(error, SyntaxError):
+                    raise ParseFailure(syntax_message(error), error.lineno or 1, error.offset or 0) from exc
+                raise ParseFailure(f"cannot parse: {error}", 1, 0) from exc
+        self._order[modname] = None
+        self._order.move_to_end(modname)
+        while len(self._order) > self.limit:
+            old, _ = self._order.popitem(last=False)
+            manager.astroid_cache.pop(old, None)
+        return module

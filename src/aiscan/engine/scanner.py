@@ -1,0 +1,270 @@
+"""Run the matchers over files, in this process or in worker processes, deterministically."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiscan.engine.context import FileContext, is_test_path
+from aiscan.engine.project import ModuleCache, ParseFailure, check_syntax, import_path, search_roots
+from aiscan.engine.source import SourceError, SourceText, decode_source
+from aiscan.loader import RuleSet
+from aiscan.matchers import build_matchers
+from aiscan.matchers.base import Matcher, Prefilter
+from aiscan.model import Finding, ScanError
+from aiscan.suppressions import parse_suppressions
+
+log = logging.getLogger(__name__)
+
+_RECURSION_LIMIT = 6000
+_MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What one file produced."""
+
+    findings: tuple[Finding, ...] = ()
+    suppressed: tuple[Finding, ...] = ()
+    errors: tuple[ScanError, ...] = ()
+    analysed: bool = True
+
+
+@dataclass(frozen=True)
+class PerPathIgnore:
+    """``per-path-ignores``: rules (ids, names or categories) that do not apply under a glob."""
+
+    pattern: str
+    rules: tuple[str, ...]
+
+
+@dataclass
+class Analyzer:
+    """Per-process state: compiled matchers, the text prefilter and the module cache."""
+
+    ruleset: RuleSet
+    root: Path
+    per_path_ignores: Sequence[PerPathIgnore] = ()
+    matchers: list[Matcher] = field(init=False)
+    cache: ModuleCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.matchers = build_matchers(self.ruleset.rules)
+        self.cache = ModuleCache()
+        self._prefilters = [(m, _compile_prefilter(m.prefilter())) for m in self.matchers]
+
+    def relpath(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def analyse(self, path: Path) -> FileResult:
+        rel = self.relpath(path)
+        try:
+            size = path.stat().st_size
+            if size > _MAX_FILE_BYTES:
+                return FileResult(
+                    errors=(ScanError("read-error", rel, f"file is larger than {_MAX_FILE_BYTES // (1024 * 1024)} MiB; not analysed"),),
+                    analysed=False,
+                )
+            data = path.read_bytes()
+        except OSError as exc:
+            return FileResult(
+                errors=(ScanError("read-error", rel, f"cannot read: {exc.strerror or exc}"),),
+                analysed=False,
+            )
+        try:
+            source = decode_source(data)
+        except SourceError as exc:
+            return FileResult(
+                errors=(ScanError("decode-error", rel, exc.message, exc.line),), analysed=False
+            )
+        try:
+            check_syntax(source, rel)
+        except ParseFailure as exc:
+            return FileResult(
+                errors=(ScanError("syntax-error", rel, exc.message, exc.line, exc.column),),
+                analysed=False,
+            )
+        active = [m for m, pre in self._prefilters if pre(source.text)]
+        if not active:
+            return FileResult()
+        return self._run(path, rel, source, active)
+
+    def _run(self, path: Path, rel: str, source: SourceText, active: list[Matcher]) -> FileResult:
+        try:
+            module = self.cache.build(source, path)
+        except ParseFailure as exc:
+            return FileResult(
+                errors=(ScanError("syntax-error", rel, exc.message, exc.line, exc.column),),
+                analysed=False,
+            )
+        except RecursionError:
+            return FileResult(
+                errors=(ScanError("recursion-limit", rel, "too deeply nested to analyse"),),
+                analysed=False,
+            )
+        ctx = FileContext(rel, source, module, is_test=is_test_path(rel))
+        findings: list[Finding] = []
+        errors: list[ScanError] = []
+        ignored = self._ignored_rules(rel)
+        for matcher in active:
+            rule = matcher.rule
+            if ignored and ignored & {rule.id, rule.name, rule.category}:
+                continue
+            started = time.perf_counter()
+            try:
+                findings.extend(matcher.check(ctx))
+            except RecursionError:
+                errors.append(
+                    ScanError(
+                        "recursion-limit", rel,
+                        f"rule {rule.id} stopped: code too deeply nested to analyse",
+                    )
+                )
+            except Exception as exc:  # noqa: BLE001 - one rule failing must not lose the file
+                log.debug("rule %s failed on %s", rule.id, rel, exc_info=True)
+                errors.append(
+                    ScanError(
+                        "analysis-error", rel,
+                        f"rule {rule.id} failed: {type(exc).__name__}: {exc}",
+                    )
+                )
+            log.debug("%s %s %.3fs", rule.id, rel, time.perf_counter() - started)
+        kept, suppressed, bad = _apply_suppressions(rel, source.text, findings)
+        return FileResult(tuple(kept), tuple(suppressed), tuple(errors) + tuple(bad))
+
+    def _ignored_rules(self, rel: str) -> set[str]:
+        out: set[str] = set()
+        for ppi in self.per_path_ignores:
+            if _glob_match(ppi.pattern, rel):
+                out.update(ppi.rules)
+        return out
+
+
+def _glob_match(pattern: str, rel: str) -> bool:
+    import pathspec
+
+    return bool(pathspec.PathSpec.from_lines("gitwildmatch", [pattern]).match_file(rel))
+
+
+def _compile_prefilter(pre: Prefilter) -> object:
+    if pre.always:
+        return lambda text: True
+    parts = []
+    if pre.words:
+        parts.append(r"\b(?:" + "|".join(sorted(map(re.escape, pre.words))) + r")\b")
+    parts.extend(f"(?:{r})" for r in pre.regexes)
+    if not parts:
+        return lambda text: False
+    combined = re.compile("|".join(parts))
+    return lambda text: combined.search(text) is not None
+
+
+def _apply_suppressions(
+    rel: str, text: str, findings: list[Finding]
+) -> tuple[list[Finding], list[Finding], list[ScanError]]:
+    if not findings and "aiscan" not in text:
+        return findings, [], []
+    table, bad = parse_suppressions(text)
+    errors = [
+        ScanError("bad-suppression", rel, b.message, b.line, b.column, fatal=False) for b in bad
+    ]
+    kept: list[Finding] = []
+    suppressed: list[Finding] = []
+    for finding in findings:
+        sup = None
+        for line in range(finding.line, finding.end_line + 1):
+            candidate = table.get(line)
+            if candidate and set(candidate.rule_ids) & {
+                finding.rule_id, finding.rule_name, finding.category
+            }:
+                sup = candidate
+                break
+        if sup is None:
+            kept.append(finding)
+        else:
+            from dataclasses import replace
+
+            suppressed.append(replace(finding, suppression=sup))
+    return kept, suppressed, errors
+
+
+# --- worker processes -------------------------------------------------------------------------
+
+_WORKER: Analyzer | None = None
+
+
+def _init_worker(
+    ruleset: RuleSet, root: str, roots: list[str], ppi: Sequence[PerPathIgnore]
+) -> None:
+    global _WORKER
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
+    sys.path[:0] = [r for r in roots if r not in sys.path]
+    _WORKER = Analyzer(ruleset, Path(root), ppi)
+
+
+def _work(path: str) -> FileResult:
+    assert _WORKER is not None
+    return _WORKER.analyse(Path(path))
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    findings: tuple[Finding, ...]
+    suppressed: tuple[Finding, ...]
+    errors: tuple[ScanError, ...]
+    analysed: int
+
+
+def run_files(
+    files: Sequence[Path],
+    ruleset: RuleSet,
+    root: Path,
+    *,
+    jobs: int = 0,
+    per_path_ignores: Sequence[PerPathIgnore] = (),
+) -> RunOutput:
+    """Analyse ``files``; the result does not depend on ``jobs``."""
+    jobs = jobs or (os.cpu_count() or 1)
+    roots = search_roots(files)
+    results: Iterable[FileResult]
+    if jobs <= 1 or len(files) < 4:
+        saved = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(saved, _RECURSION_LIMIT))
+        try:
+            with import_path(roots):
+                analyzer = Analyzer(ruleset, root, per_path_ignores)
+                results = [analyzer.analyse(p) for p in files]
+        finally:
+            sys.setrecursionlimit(saved)
+    else:
+        workers = min(jobs, len(files))
+        chunk = max(1, min(16, len(files) // (workers * 8) or 1))
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            initializer=_init_worker,
+            initargs=(ruleset, str(root), roots, tuple(per_path_ignores)),
+        ) as pool:
+            results = list(pool.map(_work, [str(p) for p in files], chunksize=chunk))
+    findings: list[Finding] = []
+    suppressed: list[Finding] = []
+    errors: list[ScanError] = []
+    analysed = 0
+    for res in results:
+        findings.extend(res.findings)
+        suppressed.extend(res.suppressed)
+        errors.extend(res.errors)
+        analysed += int(res.analysed)
+    findings.sort(key=Finding.sort_key)
+    suppressed.sort(key=Finding.sort_key)
+    errors.sort(key=ScanError.sort_key)
+    return RunOutput(tuple(findings), tuple(suppressed), tuple(errors), analysed)
