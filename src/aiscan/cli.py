@@ -133,7 +133,9 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"{args.output}: cannot write: {exc.strerror or exc}") from exc
         if args.format != "text":
-            sys.stderr.write(result.to_text().splitlines()[-1] + "\n")
+            from aiscan.reporters.text import summary_line
+
+            sys.stderr.write(summary_line(result) + "\n")
     for err in result.errors:
         if args.format != "text":
             print(f"aiscan: {err}", file=sys.stderr)

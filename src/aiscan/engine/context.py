@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+import astroid
 from astroid import nodes
 
 from aiscan.engine.source import SourceText
@@ -139,7 +140,68 @@ def purpose_names(node: nodes.NodeNG, max_up: int = 8) -> list[str]:
     containers, calls that wrap it such as ``"".join(...)`` or ``str(...)``) and stops at the
     statement or binding that names it.
     """
+    return _purpose_walk(node, max_up)[0]
+
+
+def caller_purpose_names(node: nodes.NodeNG, max_up: int = 8) -> list[str]:
+    """What a returned value is for where its function is called in the same module.
+
+    When ``node`` becomes the return value of a function (through the same expressions
+    ``purpose_names`` walks), these are the purpose names of each call of that function in
+    its module: ``token = random_string(32)`` says what ``random_string`` returns is for.
+    """
+    func = _purpose_walk(node, max_up)[1]
+    if func is None:
+        return []
     out: list[str] = []
+    for call in _call_sites(func):
+        out.extend(purpose_names(call, max_up))
+    return out
+
+
+def _call_sites(func: nodes.FunctionDef) -> list[nodes.Call]:
+    """Calls of ``func`` in its module: by name where the name resolves to it, and as
+    ``self.name(...)`` / ``cls.name(...)`` / ``Class.name(...)`` for methods."""
+    name = str(func.name)
+    owner = func.parent
+    out: list[nodes.Call] = []
+    for call in func.root().nodes_of_class(nodes.Call):
+        target = call.func
+        if isinstance(target, nodes.Name) and target.name == name:
+            try:
+                _, bound = target.lookup(name)
+            except (AttributeError, astroid.AstroidError):
+                continue
+            if any(b is func for b in bound):
+                out.append(call)
+        elif (
+            isinstance(target, nodes.Attribute)
+            and target.attrname == name
+            and isinstance(owner, nodes.ClassDef)
+            and isinstance(target.expr, nodes.Name)
+        ):
+            receiver = target.expr.name
+            if receiver == owner.name or (
+                receiver in ("self", "cls") and enclosing_class(call) is owner
+            ):
+                out.append(call)
+    return out
+
+
+def enclosing_class(node: nodes.NodeNG) -> nodes.ClassDef | None:
+    """The class whose body (or method bodies) holds ``node``."""
+    current = node.parent
+    while current is not None and not isinstance(current, nodes.ClassDef):
+        current = current.parent
+    return current
+
+
+def _purpose_walk(
+    node: nodes.NodeNG, max_up: int
+) -> tuple[list[str], nodes.FunctionDef | None]:
+    """Purpose names, and the function ``node`` is returned from when the walk ends there."""
+    out: list[str] = []
+    returned_from: nodes.FunctionDef | None = None
     current = node
     for _ in range(max_up):
         parent = current.parent
@@ -164,6 +226,7 @@ def purpose_names(node: nodes.NodeNG, max_up: int = 8) -> list[str]:
             func = enclosing_function(parent)
             if func is not None:
                 out.append(str(func.name))
+                returned_from = func
             break
         if isinstance(parent, nodes.Dict):
             for key, value in parent.items:
@@ -182,7 +245,7 @@ def purpose_names(node: nodes.NodeNG, max_up: int = 8) -> list[str]:
             current = parent
             continue
         break
-    return out
+    return out, returned_from
 
 
 def _callee_words(call: nodes.Call) -> list[str]:

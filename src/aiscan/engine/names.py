@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable
 
 import astroid
-from astroid import nodes
+from astroid import nodes, util
 from astroid.util import safe_infer
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,8 @@ def _names_of_name(node: nodes.NodeNG, name: str, depth: int) -> frozenset[str]:
             if target:
                 out.add(target)
         elif isinstance(assign, (nodes.FunctionDef, nodes.ClassDef)):
-            out.add(_scope_qname(assign))
+            qname = _scope_qname(assign)
+            out.add(qname.removeprefix("builtins."))
         elif isinstance(assign, nodes.AssignName):
             parent = assign.parent
             value: nodes.NodeNG | None = None
@@ -151,8 +152,10 @@ def canonical_name(qname: str) -> str | None:
                 found = obj.getattr(attr)  # type: ignore[attr-defined]
                 target = found[0]
                 if isinstance(target, (nodes.ImportFrom, nodes.Import, nodes.AssignName)):
-                    inferred = safe_infer(target)
-                    if inferred is None:
+                    # A re-export (``from .sessions import Session``): an import node cannot
+                    # be inferred without the name it binds, so infer the attribute itself.
+                    inferred = next(obj.igetattr(attr), None)
+                    if inferred is None or isinstance(inferred, util.UninferableBase):
                         return None
                     target = inferred
                 obj = target

@@ -52,11 +52,12 @@ class Analyzer:
     ruleset: RuleSet
     root: Path
     per_path_ignores: Sequence[PerPathIgnore] = ()
+    files: Sequence[Path] = ()
     matchers: list[Matcher] = field(init=False)
     cache: ModuleCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self.matchers = build_matchers(self.ruleset.rules)
+        self.matchers = build_matchers(self.ruleset.rules, root=self.root, files=self.files)
         self.cache = ModuleCache()
         self._prefilters = [(m, _compile_prefilter(m.prefilter())) for m in self.matchers]
 
@@ -139,6 +140,10 @@ class Analyzer:
                     )
                 )
             log.debug("%s %s %.3fs", rule.id, rel, time.perf_counter() - started)
+            note_fn = getattr(matcher, "budget_note", None)
+            note = note_fn() if note_fn is not None else None
+            if note and not any(e.kind == "budget-exceeded" for e in errors):
+                errors.append(ScanError("budget-exceeded", rel, note, fatal=False))
         kept, suppressed, bad = _apply_suppressions(rel, source.text, findings)
         return FileResult(tuple(kept), tuple(suppressed), tuple(errors) + tuple(bad))
 
@@ -198,18 +203,35 @@ def _apply_suppressions(
     return kept, suppressed, errors
 
 
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule and location. A sink reached from several sources (or found from
+    several files' analyses) keeps the flow that sorts first, so the choice never depends on
+    how files were split between workers."""
+    best: dict[tuple[str, object], Finding] = {}
+    for f in findings:
+        key = (f.rule_id, f.location)
+        current = best.get(key)
+        if current is None or _flow_key(f) < _flow_key(current):
+            best[key] = f
+    return sorted(best.values(), key=Finding.sort_key)
+
+
+def _flow_key(f: Finding) -> tuple[object, ...]:
+    return (len(f.flow), tuple((s.location.path, s.location.line, s.location.column, s.message) for s in f.flow), f.message)
+
+
 # --- worker processes -------------------------------------------------------------------------
 
 _WORKER: Analyzer | None = None
 
 
 def _init_worker(
-    ruleset: RuleSet, root: str, roots: list[str], ppi: Sequence[PerPathIgnore]
+    ruleset: RuleSet, root: str, roots: list[str], ppi: Sequence[PerPathIgnore], files: list[str]
 ) -> None:
     global _WORKER
     sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
     sys.path[:0] = [r for r in roots if r not in sys.path]
-    _WORKER = Analyzer(ruleset, Path(root), ppi)
+    _WORKER = Analyzer(ruleset, Path(root), ppi, [Path(f) for f in files])
 
 
 def _work(path: str) -> FileResult:
@@ -242,7 +264,7 @@ def run_files(
         sys.setrecursionlimit(max(saved, _RECURSION_LIMIT))
         try:
             with import_path(roots):
-                analyzer = Analyzer(ruleset, root, per_path_ignores)
+                analyzer = Analyzer(ruleset, root, per_path_ignores, files)
                 results = [analyzer.analyse(p) for p in files]
         finally:
             sys.setrecursionlimit(saved)
@@ -252,7 +274,7 @@ def run_files(
         with ProcessPoolExecutor(
             max_workers=workers,
             initializer=_init_worker,
-            initargs=(ruleset, str(root), roots, tuple(per_path_ignores)),
+            initargs=(ruleset, str(root), roots, tuple(per_path_ignores), [str(f) for f in files]),
         ) as pool:
             results = list(pool.map(_work, [str(p) for p in files], chunksize=chunk))
     findings: list[Finding] = []
@@ -264,7 +286,7 @@ def run_files(
         suppressed.extend(res.suppressed)
         errors.extend(res.errors)
         analysed += int(res.analysed)
-    findings.sort(key=Finding.sort_key)
-    suppressed.sort(key=Finding.sort_key)
+    findings = _dedupe(findings)
+    suppressed = _dedupe(suppressed)
     errors.sort(key=ScanError.sort_key)
     return RunOutput(tuple(findings), tuple(suppressed), tuple(errors), analysed)

@@ -9,7 +9,14 @@ from typing import Any, Protocol
 
 from astroid import nodes
 
-from aiscan.engine.context import FileContext, enclosing_function, purpose_names
+from aiscan.engine.context import (
+    FileContext,
+    caller_purpose_names,
+    enclosing_function,
+    purpose_names,
+)
+from aiscan.engine.names import NameIndex, resolve
+from aiscan.matchers.values import walk
 from aiscan.model import Finding, FlowStep, Location, Rule
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -91,7 +98,11 @@ class ContextCondition:
         self.function_re = _opt_re(spec.get("function-regex"))
         self.purpose_re = _opt_re(spec.get("purpose-regex"))
         self.not_purpose_re = _opt_re(spec.get("not-purpose-regex"))
+        self.caller_purpose_re = _opt_re(spec.get("caller-purpose-regex"))
+        self.not_caller_purpose_re = _opt_re(spec.get("not-caller-purpose-regex"))
         self.file_re = _opt_re(spec.get("file-regex"))
+        followed = spec.get("followed-by-call")
+        self.followed_by = NameIndex(followed) if followed else None
 
     def holds(self, ctx: FileContext, node: nodes.NodeNG, value: nodes.NodeNG | None = None) -> bool:
         spec = self.spec
@@ -115,7 +126,34 @@ class ContextCondition:
                 self.not_purpose_re.search(n) for n in names
             ):
                 return False
+        if self.caller_purpose_re is not None or self.not_caller_purpose_re is not None:
+            names = caller_purpose_names(value if value is not None else node)
+            if self.caller_purpose_re is not None and not any(
+                self.caller_purpose_re.search(n) for n in names
+            ):
+                return False
+            if self.not_caller_purpose_re is not None and any(
+                self.not_caller_purpose_re.search(n) for n in names
+            ):
+                return False
+        if self.followed_by is not None and not _followed_by_call(node, self.followed_by):
+            return False
         return True
+
+
+def _followed_by_call(node: nodes.NodeNG, names: NameIndex) -> bool:
+    """The enclosing function (the module, at top level) calls one of ``names`` after ``node``
+    ends, later in the source."""
+    scope: nodes.NodeNG = enclosing_function(node) or node.root()
+    end = (node.end_lineno or node.lineno or 0, node.end_col_offset or 0)
+    for sub in walk(scope):
+        if not isinstance(sub, nodes.Call):
+            continue
+        if (sub.lineno or 0, sub.col_offset or 0) < end:
+            continue
+        if resolve(sub.func, names) is not None:
+            return True
+    return False
 
 
 def _opt_re(pattern: str | None) -> re.Pattern[str] | None:

@@ -12,7 +12,7 @@ from astroid import nodes
 from aiscan.engine.context import FileContext
 from aiscan.engine.names import NameIndex, resolve
 from aiscan.matchers.base import ContextCondition, Prefilter, make_finding
-from aiscan.matchers.values import ValueCondition, walk
+from aiscan.matchers.values import ValueCondition, resolved_value, walk
 from aiscan.model import Finding, Location, Rule
 
 _UNKNOWN = object()
@@ -92,6 +92,8 @@ class Pattern:
             re.compile(assign["not-target-regex"]) if "not-target-regex" in assign else None
         )
         self.target_attr: str | None = assign.get("attribute")
+        self.target_object = ValueCondition(assign["object"]) if "object" in assign else None
+        self.receiver = ValueCondition(spec["receiver"]) if "receiver" in spec else None
         value_spec = assign.get("value") if self.kind == "assign" else spec.get("string")
         self.value = ValueCondition(value_spec) if value_spec else None
 
@@ -172,6 +174,8 @@ def _run_call(pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.N
         callee = resolve(call.func, pattern.names)
         if callee is None:
             continue
+        if pattern.receiver is not None and not _receiver_ok(pattern.receiver, call):
+            continue
         values = {"callee": callee, "name": callee.rsplit(".", 1)[-1]}
         ok = True
         last_arg: nodes.NodeNG | None = None
@@ -189,6 +193,12 @@ def _run_call(pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.N
             yield (last_arg if _report_arg(pattern) and last_arg is not None else call), values
 
 
+def _receiver_ok(condition: ValueCondition, call: nodes.Call) -> bool:
+    """The object a method is called on matches; a call with no such object does not."""
+    func = call.func
+    return isinstance(func, nodes.Attribute) and condition.matches(func.expr)
+
+
 def _report_arg(pattern: Pattern) -> bool:
     return bool(pattern.spec.get("report-argument"))
 
@@ -201,6 +211,10 @@ def _run_attribute(
         for node in index.get(cls, ()):
             parent = node.parent
             if isinstance(parent, nodes.Call) and parent.func is node:
+                continue
+            if isinstance(node, nodes.Name) and isinstance(resolved_value(node), nodes.Call):
+                # ``ctx = ssl._create_unverified_context()``: ``ctx`` holds the call's result;
+                # name resolution writes it as the callee, but reading it is no read of that.
                 continue
             found = resolve(node, pattern.names, infer=False)
             if found is not None and pattern.context_ok(ctx, node, node):
@@ -285,6 +299,10 @@ def _assignments(index: dict[type, list[nodes.NodeNG]]) -> Iterator[tuple[str, n
 def _run_assign(pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.NodeNG]]) -> Iterator[Hit]:
     for name, value, anchor, is_attr in _assignments(index):
         if pattern.target_attr is not None and not (is_attr and name == pattern.target_attr):
+            continue
+        if pattern.target_object is not None and not (
+            isinstance(anchor, nodes.AssignAttr) and pattern.target_object.matches(anchor.expr)
+        ):
             continue
         if pattern.target_re is not None and not pattern.target_re.search(name):
             continue

@@ -8,9 +8,11 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from astroid import nodes
+import astroid
+from astroid import bases, nodes
+from astroid.util import safe_infer
 
-from aiscan.engine.names import NameIndex, resolve
+from aiscan.engine.names import NameIndex, names_of, resolve
 
 _MISSING = object()
 _STRING_BUILDERS = frozenset({"format", "join", "format_map"})
@@ -118,6 +120,82 @@ def _is_str_like(node: nodes.NodeNG) -> bool:
     return isinstance(node, nodes.JoinedStr) or is_interpolated(node, 5)
 
 
+def is_instance_of(node: nodes.NodeNG, index: NameIndex, *, subclasses: bool = True) -> bool:
+    """``node`` is an instance of one of ``index``'s classes (or, with ``subclasses``, of a
+    class derived from one).
+
+    Read syntactically first (a constructor call, a name bound to one, an annotated
+    parameter, a ``with`` target), then by astroid inference (a factory's return value,
+    ``self.attr`` set in ``__init__``, ``self`` in a subclass).
+    """
+    target = resolved_value(node)
+    syntactic = names_of(target.func) if isinstance(target, nodes.Call) else names_of(target)
+    if index.match(syntactic) is not None:
+        return True
+    try:
+        value = safe_infer(node)
+    except (astroid.AstroidError, RecursionError, TypeError, ValueError, AttributeError):
+        return False
+    if not isinstance(value, bases.Instance) or isinstance(value, nodes.Const):
+        return False
+    cls = value._proxied
+    if not isinstance(cls, nodes.ClassDef):
+        return False
+    names = [str(cls.qname())]
+    if subclasses:
+        try:
+            names.extend(str(base.qname()) for base in cls.ancestors())
+        except (astroid.AstroidError, RecursionError):
+            pass
+    return index.match(names) is not None
+
+
+def _calls_method_on(scope: nodes.NodeNG, methods: frozenset[str], receiver: str | None) -> bool:
+    """A call ``<receiver>.<method>(...)`` somewhere in ``scope`` (any receiver when None)."""
+    for sub in walk(scope):
+        if not isinstance(sub, nodes.Call) or not isinstance(sub.func, nodes.Attribute):
+            continue
+        if sub.func.attrname not in methods:
+            continue
+        if receiver is None or sub.func.expr.as_string() == receiver:
+            return True
+    return False
+
+
+def has_method_called(node: nodes.NodeNG, methods: frozenset[str], depth: int = 0) -> bool:
+    """One of ``methods`` is called on the object ``node`` stands for.
+
+    A variable: on the same name in the scope that binds it (then, if it is bound once to a
+    call, as below). ``x.attr``: on ``x.attr`` in the enclosing class (``self.session`` set up
+    in ``__init__``), or the module. A call of a function defined in source: on anything in
+    that function's body (a factory that configures what it returns).
+    """
+    if depth > 3:
+        return False
+    if isinstance(node, nodes.Name):
+        try:
+            scope, _ = node.lookup(node.name)
+        except (AttributeError, astroid.AstroidError):
+            return False
+        if _calls_method_on(scope, methods, str(node.name)):
+            return True
+        bound = single_binding(node)
+        return bound is not None and has_method_called(bound, methods, depth + 1)
+    if isinstance(node, nodes.Attribute):
+        frame = node.frame()
+        klass = frame.parent.frame() if isinstance(frame, nodes.FunctionDef) else None
+        scope = klass if isinstance(klass, nodes.ClassDef) else node.root()
+        return _calls_method_on(scope, methods, node.as_string())
+    if isinstance(node, nodes.Call):
+        try:
+            callee = safe_infer(node.func)
+        except (astroid.AstroidError, RecursionError, TypeError, ValueError, AttributeError):
+            return False
+        if isinstance(callee, nodes.FunctionDef):
+            return _calls_method_on(callee, methods, None)
+    return False
+
+
 def shannon_entropy(text: str) -> float:
     """Bits per character."""
     if not text:
@@ -151,6 +229,11 @@ class ValueCondition:
             ValueCondition(dict_key["value"]) if dict_key and "value" in dict_key else None
         )
         self.contains = ValueCondition(spec["contains"]) if "contains" in spec else None
+        self.instance_of = NameIndex(spec["instance-of"]) if "instance-of" in spec else None
+        self.exact_instance_of = (
+            NameIndex(spec["exact-instance-of"]) if "exact-instance-of" in spec else None
+        )
+        self.method_called = frozenset(spec.get("method-called", ()))
 
     def matches(self, node: nodes.NodeNG) -> bool:  # noqa: C901 - one branch per condition
         spec = self.spec
@@ -194,6 +277,14 @@ class ValueCondition:
                 return False
             if not any(self.contains.matches(e) for e in target.elts):
                 return False
+        if self.instance_of is not None and not is_instance_of(node, self.instance_of):
+            return False
+        if self.exact_instance_of is not None and not is_instance_of(
+            node, self.exact_instance_of, subclasses=False
+        ):
+            return False
+        if self.method_called and not has_method_called(node, self.method_called):
+            return False
         if self.not_ is not None and self.not_.matches(node):
             return False
         if self.any_of and not any(c.matches(node) for c in self.any_of):

@@ -1,0 +1,11 @@
+"""A small Flask shop: catalogue, accounts, orders and card payments.
+
+``create_app()`` in :mod:`shop.app` builds the application; run it with
+``flask --app "shop.app:create_app()" run``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["create_app"]
+
+from .app import create_app

@@ -1,0 +1,643 @@
+"""Intra-procedural taint analysis of one function (or module body) over astroid nodes.
+
+A forward, flow-sensitive walk over statements keeps an environment from variable keys
+(``x``, ``self.x``, ``obj.field``) to taints. Branches are analysed separately and joined;
+guards in ``if`` tests refine the environment of the branch they dominate, and a branch that
+always exits (return, raise, abort ...) does not flow into what follows. Every propagation
+adds an edge to a networkx flow graph, from which a finding's path is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+from astroid import nodes
+
+from aiscan.engine.guards import (
+    GuardFacts,
+    guard_facts,
+    is_constant_mapping,
+    terminates,
+    var_key,
+)
+from aiscan.engine.names import names_of
+from aiscan.engine.taint import (
+    CONVERTED,
+    MAPPED,
+    ArgSpec,
+    NodeKey,
+    Origin,
+    Taint,
+    merge,
+)
+
+if TYPE_CHECKING:
+    from aiscan.engine.summaries import Summary, TaintEngine
+
+Env = dict[str, Taint]
+
+# Calls whose result carries no data of their arguments (a number, a bool, a type ...).
+_CLEAN_RESULT = frozenset(
+    {
+        "len", "bool", "isinstance", "issubclass", "hasattr", "callable", "id", "hash", "type",
+        "any", "all", "ord", "abs", "round", "min", "max", "sum", "range", "enumerate_index",
+        "os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.getsize",
+        "hmac.compare_digest", "secrets.compare_digest",
+    }
+)
+_CONVERTERS = frozenset(
+    {"int", "float", "complex", "bool", "uuid.UUID", "decimal.Decimal", "datetime.date.fromisoformat",
+     "datetime.datetime.fromisoformat", "ipaddress.ip_address"}
+)
+# Methods that put their argument's data into the object they are called on.
+_MUTATORS = frozenset(
+    {"append", "extend", "insert", "add", "update", "setdefault", "put", "put_nowait", "write",
+     "writelines", "appendleft", "extendleft", "push"}
+)
+MAX_STEPS = 40_000
+
+
+class BudgetExceeded(Exception):
+    """The function is too large to analyse within the budget."""
+
+
+def node_key(path: str, node: nodes.NodeNG, text: str) -> NodeKey:
+    line = int(node.lineno or 0)
+    col = int(node.col_offset or 0)
+    end_line = int(node.end_lineno if node.end_lineno is not None else line)
+    end_col = int(node.end_col_offset if node.end_col_offset is not None else col + 1)
+    return (path, line, col, end_line, end_col, text)
+
+
+def short(node: nodes.NodeNG, limit: int = 60) -> str:
+    try:
+        text = " ".join(str(node.as_string()).split())
+    except (AttributeError, RecursionError, ValueError):
+        text = type(node).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass
+class SinkHit:
+    """A tainted value reached a sink of ``rule_id`` inside the analysed function."""
+
+    rule_id: str
+    taint: Taint
+    sink_key: NodeKey
+    sink_node: nodes.Call
+    callee: str
+    path_prefix: tuple[NodeKey, ...] = ()
+
+
+@dataclass
+class CallEffect:
+    """What a call did, for the statement that holds it (fields set on a constructed object)."""
+
+    fields: dict[str, Taint] = field(default_factory=dict)
+
+
+class FunctionAnalysis:
+    """Analyse one function body; results: return taint, sink hits, field writes, flow graph."""
+
+    def __init__(
+        self,
+        engine: TaintEngine,
+        scope: nodes.FunctionDef | nodes.Module | nodes.Lambda,
+        path: str,
+        *,
+        initial: Env | None = None,
+        globals_env: Env | None = None,
+    ) -> None:
+        self.engine = engine
+        self.scope = scope
+        self.path = path
+        self.graph: nx.DiGraph[NodeKey] = nx.DiGraph()
+        self.env: Env = dict(initial or {})
+        self.globals_env = globals_env or {}
+        self.returns: list[Taint] = []
+        self.hits: list[SinkHit] = []
+        self.field_writes: dict[str, Taint] = {}
+        self.local_funcs: dict[str, tuple[Summary, list[Taint | None]]] = {}
+        self.steps = 0
+        self.param_names: list[str] = []
+        self._pending: CallEffect | None = None
+
+    # -- entry points -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        scope = self.scope
+        if isinstance(scope, (nodes.FunctionDef, nodes.Lambda)):
+            self._bind_params(scope)
+        body = scope.body if isinstance(scope, (nodes.FunctionDef, nodes.Module)) else None
+        if body is None:
+            assert isinstance(scope, nodes.Lambda)
+            value = self.eval(scope.body)
+            if value is not None:
+                self.returns.append(value)
+            return
+        self.exec_block(body, self.env)
+
+    def _bind_params(self, func: nodes.FunctionDef | nodes.Lambda) -> None:
+        args = func.args
+        params = list(args.posonlyargs or []) + list(args.args or [])
+        params += list(args.kwonlyargs or [])
+        vararg = [args.vararg] if args.vararg else []
+        kwarg = [args.kwarg] if args.kwarg else []
+        annotations = list(args.annotations or [])
+        for index, param in enumerate(params):
+            name = str(param.name)
+            self.param_names.append(name)
+            ann = annotations[index] if index < len(annotations) else None
+            taint = self.engine.parameter_taint(self, func, param, ann)
+            if taint is not None:
+                self.env[name] = taint
+        for name in (*vararg, *kwarg):
+            self.param_names.append(str(name))
+            key = node_key(self.path, func, f"parameter {name}")
+            self.graph.add_node(key)
+            self.env[str(name)] = Taint(frozenset({Origin("param", str(name), key)}), at=frozenset({key}))
+
+    def param_taint(self, func: nodes.NodeNG, name: str) -> Taint:
+        key = node_key(self.path, func, f"parameter {name}")
+        self.graph.add_node(key)
+        return Taint(frozenset({Origin("param", name, key)}), at=frozenset({key}))
+
+    # -- graph --------------------------------------------------------------------------------
+
+    def step(self, taint: Taint | None, node: nodes.NodeNG, text: str) -> Taint | None:
+        """Record that ``taint`` flowed into a new program point at ``node``."""
+        if taint is None:
+            return None
+        key = node_key(self.path, node, text)
+        self.graph.add_node(key)
+        for src in taint.at:
+            if src != key:
+                self.graph.add_edge(src, key)
+        return taint.moved(key)
+
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise BudgetExceeded
+
+    # -- statements ---------------------------------------------------------------------------
+
+    def exec_block(self, body: Iterable[nodes.NodeNG], env: Env) -> bool:
+        """Run statements on ``env`` in place; True when the block always exits early."""
+        saved = self.env
+        self.env = env
+        try:
+            for stmt in body:
+                if self.exec_stmt(stmt):
+                    return True
+            return False
+        finally:
+            self.env = saved
+
+    def exec_stmt(self, stmt: nodes.NodeNG) -> bool:  # noqa: C901, PLR0915 - one case per statement
+        self.tick()
+        env = self.env
+        if isinstance(stmt, nodes.Assign):
+            value = self.eval(stmt.value)
+            effect = self._take_pending()
+            for target in stmt.targets:
+                self.bind(target, value, stmt.value, effect)
+            return False
+        if isinstance(stmt, nodes.AnnAssign):
+            if stmt.value is not None:
+                value = self.eval(stmt.value)
+                self.bind(stmt.target, value, stmt.value, self._take_pending())
+            return False
+        if isinstance(stmt, nodes.AugAssign):
+            value = merge([self._read_target(stmt.target), self.eval(stmt.value)])
+            self.bind(stmt.target, value, stmt.value, None)
+            return False
+        if isinstance(stmt, nodes.Expr):
+            self.eval(stmt.value)
+            self._take_pending()
+            return isinstance(stmt.value, nodes.Call) and terminates([stmt])
+        if isinstance(stmt, nodes.Return):
+            if stmt.value is not None:
+                value = self.eval(stmt.value)
+                value = self.step(value, stmt, f"return {short(stmt.value)}")
+                if value is not None:
+                    self.returns.append(value)
+            return True
+        if isinstance(stmt, nodes.Raise):
+            if stmt.exc is not None:
+                self.eval(stmt.exc)
+            return True
+        if isinstance(stmt, (nodes.Continue, nodes.Break)):
+            return True
+        if isinstance(stmt, nodes.If):
+            return self._exec_if(stmt.test, stmt.body, stmt.orelse)
+        if isinstance(stmt, (nodes.For, nodes.AsyncFor)):
+            return self._exec_loop(stmt)
+        if isinstance(stmt, nodes.While):
+            self.eval(stmt.test)
+            facts = guard_facts(stmt.test)
+            for _ in range(2):
+                body_env = self._refined(dict(env), facts.when_true)
+                self.exec_block(stmt.body, body_env)
+                self._join_into(env, [env, body_env])
+            self.exec_block(stmt.orelse, env)
+            return False
+        if isinstance(stmt, (nodes.With, nodes.AsyncWith)):
+            for ctx_expr, var in stmt.items:
+                value = self.eval(ctx_expr)
+                if var is not None:
+                    self.bind(var, value, ctx_expr, None)
+            return self.exec_block(stmt.body, env)
+        if isinstance(stmt, nodes.Try):
+            return self._exec_try(stmt)
+        if isinstance(stmt, nodes.Assert):
+            facts = guard_facts(stmt.test)
+            self.eval(stmt.test)
+            self._apply(env, facts.when_true)
+            return False
+        if isinstance(stmt, (nodes.FunctionDef, nodes.AsyncFunctionDef)):
+            self.engine.nested_function(self, stmt)
+            return False
+        if isinstance(stmt, nodes.ClassDef):
+            return False
+        if isinstance(stmt, nodes.Match):
+            subject = self.eval(stmt.subject)
+            branch_envs = []
+            for case in stmt.cases:
+                case_env = dict(env)
+                if subject is not None and case.pattern is not None:
+                    for sub in case.pattern.nodes_of_class(nodes.AssignName):
+                        case_env[str(sub.name)] = subject
+                if not self.exec_block(case.body, case_env):
+                    branch_envs.append(case_env)
+            branch_envs.append(dict(env))
+            self._join_into(env, branch_envs)
+            return False
+        if isinstance(stmt, nodes.Delete):
+            for target in stmt.targets:
+                key = var_key(target)
+                if key:
+                    env.pop(key, None)
+            return False
+        if isinstance(stmt, (nodes.Global, nodes.Nonlocal, nodes.Pass, nodes.Import, nodes.ImportFrom)):
+            return False
+        for child in stmt.get_children():
+            if isinstance(child, nodes.NodeNG) and not isinstance(child, nodes.Statement):
+                self.eval(child)
+        return False
+
+    def _take_pending(self) -> CallEffect | None:
+        effect, self._pending = self._pending, None
+        return effect
+
+    def _exec_if(self, test: nodes.NodeNG, body: list[nodes.NodeNG], orelse: list[nodes.NodeNG]) -> bool:
+        env = self.env
+        self.eval(test)
+        facts = self.engine.guard_facts(self, test)
+        true_env = self._refined(dict(env), facts.when_true)
+        false_env = self._refined(dict(env), facts.when_false)
+        true_exit = self.exec_block(body, true_env)
+        false_exit = self.exec_block(orelse, false_env)
+        live = [e for e, exited in ((true_env, true_exit), (false_env, false_exit)) if not exited]
+        if not live:
+            return True
+        self._join_into(env, live)
+        return False
+
+    def _exec_loop(self, stmt: nodes.For | nodes.AsyncFor) -> bool:
+        env = self.env
+        iterable = self.eval(stmt.iter)
+        for _ in range(2):
+            body_env = dict(env)
+            self.bind(stmt.target, iterable, stmt.iter, None, env=body_env)
+            self.exec_block(stmt.body, body_env)
+            self._join_into(env, [env, body_env])
+        self.exec_block(stmt.orelse, env)
+        return False
+
+    def _exec_try(self, stmt: nodes.Try) -> bool:
+        env = self.env
+        before = dict(env)
+        body_exit = self.exec_block(stmt.body, env)
+        outs = [] if body_exit else [env]
+        if not body_exit:
+            else_exit = self.exec_block(stmt.orelse, env)
+            if else_exit:
+                outs = []
+        for handler in stmt.handlers:
+            handler_env = self._joined([before, env])
+            if handler.name is not None:
+                handler_env.pop(str(handler.name.name), None)
+                exc_taint = self.engine.exception_taint(self, handler)
+                if exc_taint is not None:
+                    handler_env[str(handler.name.name)] = exc_taint
+            if not self.exec_block(handler.body, handler_env):
+                outs.append(handler_env)
+        exits = not outs
+        if outs:
+            self._join_into(env, outs)
+        if stmt.finalbody:
+            if self.exec_block(stmt.finalbody, env):
+                return True
+        return exits
+
+    def _joined(self, envs: list[Env]) -> Env:
+        keys = set().union(*envs) if envs else set()
+        out: Env = {}
+        for key in keys:
+            value = merge(e.get(key) for e in envs)
+            if value is not None:
+                out[key] = value
+        return out
+
+    def _join_into(self, target: Env, envs: list[Env]) -> None:
+        joined = self._joined(envs)
+        target.clear()
+        target.update(joined)
+
+    def _refined(self, env: Env, facts: Iterable[tuple[str, str]]) -> Env:
+        self._apply(env, facts)
+        return env
+
+    def _apply(self, env: Env, facts: Iterable[tuple[str, str]]) -> None:
+        for key, kind in facts:
+            current = env.get(key)
+            if current is None:
+                current = self.globals_env.get(key)
+            if current is not None:
+                env[key] = current.with_guard(kind)
+
+    # -- binding ------------------------------------------------------------------------------
+
+    def bind(
+        self,
+        target: nodes.NodeNG,
+        value: Taint | None,
+        value_node: nodes.NodeNG,
+        effect: CallEffect | None,
+        env: Env | None = None,
+    ) -> None:
+        env = self.env if env is None else env
+        if isinstance(target, (nodes.Tuple, nodes.List)):
+            elements = value_node.elts if isinstance(value_node, (nodes.Tuple, nodes.List)) else None
+            for index, elt in enumerate(target.elts):
+                if elements is not None and len(elements) == len(target.elts):
+                    sub = self.eval(elements[index])
+                    self.bind(elt, sub, elements[index], None, env)
+                else:
+                    self.bind(elt, value, value_node, None, env)
+            return
+        if isinstance(target, nodes.Starred):
+            self.bind(target.value, value, value_node, None, env)
+            return
+        key = _target_key(target)
+        if isinstance(target, nodes.Subscript):
+            # d[k] = v / lst[i] = v: the container now holds the value.
+            container = var_key(target.value)
+            if container and value is not None:
+                stepped = self.step(value, target, f"{short(target)} = {short(value_node)}")
+                env[container] = merge([env.get(container), stepped]) or stepped  # type: ignore[assignment]
+            return
+        if key is None:
+            return
+        if value is None:
+            env.pop(key, None)
+        else:
+            stepped = self.step(value, target, f"{key} = {short(value_node)}")
+            assert stepped is not None
+            env[key] = stepped
+            if key.startswith("self."):
+                self.field_writes[key] = merge([self.field_writes.get(key), stepped]) or stepped
+        if effect is not None and effect.fields:
+            for fname, ftaint in effect.fields.items():
+                env[f"{key}.{fname}"] = ftaint
+        for stale in [k for k in env if k.startswith(key + ".") and not (effect and effect.fields)]:
+            env.pop(stale, None)
+
+    def _read_target(self, target: nodes.NodeNG) -> Taint | None:
+        key = _target_key(target)
+        if key is None:
+            return None
+        return self.env.get(key)
+
+    # -- expressions --------------------------------------------------------------------------
+
+    def eval(self, node: nodes.NodeNG) -> Taint | None:  # noqa: C901, PLR0915 - one case per node type
+        self.tick()
+        if isinstance(node, nodes.Const):
+            return None
+        if isinstance(node, nodes.Name):
+            return self.read_name(node)
+        if isinstance(node, nodes.Attribute):
+            return self.read_attribute(node)
+        if isinstance(node, nodes.Call):
+            return self.engine.eval_call(self, node)
+        if isinstance(node, nodes.JoinedStr):
+            return merge(self.eval(v) for v in node.values)
+        if isinstance(node, nodes.FormattedValue):
+            return self.eval(node.value)
+        if isinstance(node, nodes.BinOp):
+            return merge([self.eval(node.left), self.eval(node.right)])
+        if isinstance(node, nodes.BoolOp):
+            return merge(self.eval(v) for v in node.values)
+        if isinstance(node, nodes.UnaryOp):
+            self.eval(node.operand)
+            return None
+        if isinstance(node, nodes.Compare):
+            self.eval(node.left)
+            for _, right in node.ops:
+                self.eval(right)
+            return None
+        if isinstance(node, nodes.IfExp):
+            self.eval(node.test)
+            facts = self.engine.guard_facts(self, node.test)
+            saved = self.env
+            try:
+                self.env = self._refined(dict(saved), facts.when_true)
+                body = self.eval(node.body)
+                self.env = self._refined(dict(saved), facts.when_false)
+                orelse = self.eval(node.orelse)
+            finally:
+                self.env = saved
+            return merge([body, orelse])
+        if isinstance(node, (nodes.List, nodes.Tuple, nodes.Set)):
+            return merge(self.eval(e) for e in node.elts)
+        if isinstance(node, nodes.Dict):
+            return merge(self.eval(v) for pair in node.items for v in pair)
+        if isinstance(node, nodes.Starred):
+            return self.eval(node.value)
+        if isinstance(node, nodes.Subscript):
+            return self.read_subscript(node)
+        if isinstance(node, (nodes.ListComp, nodes.SetComp, nodes.GeneratorExp, nodes.DictComp)):
+            return self.eval_comprehension(node)
+        if isinstance(node, nodes.NamedExpr):
+            value = self.eval(node.value)
+            self.bind(node.target, value, node.value, None)
+            return value
+        if isinstance(node, nodes.Await):
+            return self.eval(node.value)
+        if isinstance(node, (nodes.Yield, nodes.YieldFrom)):
+            if node.value is not None:
+                value = self.eval(node.value)
+                if value is not None:
+                    self.returns.append(value)
+            return None
+        if isinstance(node, nodes.Lambda):
+            return None
+        if isinstance(node, nodes.Slice):
+            for part in (node.lower, node.upper, node.step):
+                if part is not None:
+                    self.eval(part)
+            return None
+        return None
+
+    def read_name(self, node: nodes.Name) -> Taint | None:
+        name = str(node.name)
+        if name in self.env:
+            return self.env[name]
+        source = self.engine.source_for_expr(self, node)
+        if source is not None:
+            return source
+        return self.globals_env.get(name)
+
+    def read_attribute(self, node: nodes.Attribute) -> Taint | None:
+        source = self.engine.source_for_expr(self, node)
+        if source is not None:
+            return source
+        key = var_key(node)
+        if key is not None and key in self.env:
+            return self.env[key]
+        if key is not None and key.startswith("self.") and key not in self.env:
+            owner = self.engine.field_owner(self)
+            if owner is not None:
+                return self.engine.field_taint(self, key)
+        base = self.eval(node.expr)
+        if base is None:
+            return None
+        return self.engine.attribute_of_tainted(self, node, base)
+
+    def read_subscript(self, node: nodes.Subscript) -> Taint | None:
+        index = self.eval(node.slice)
+        container = self.eval(node.value)
+        if index is not None and is_constant_mapping(node.value):
+            # COLUMNS[key]: the result is one of the mapping's constant values.
+            return None if container is None else container
+        source = self.engine.source_for_expr(self, node)
+        if source is not None:
+            return source
+        return container
+
+    def eval_comprehension(self, node: nodes.ComprehensionScope) -> Taint | None:
+        saved = self.env
+        self.env = dict(saved)
+        try:
+            for gen in node.generators:
+                iterable = self.eval(gen.iter)
+                self.bind(gen.target, iterable, gen.iter, None)
+                for cond in gen.ifs:
+                    self.eval(cond)
+                    self._apply(self.env, guard_facts(cond).when_true)
+            if isinstance(node, nodes.DictComp):
+                return merge([self.eval(node.key), self.eval(node.value)])
+            return self.eval(node.elt)
+        finally:
+            self.env = saved
+
+    # -- helpers for the engine ---------------------------------------------------------------
+
+    def arg_taints(self, call: nodes.Call) -> tuple[list[Taint | None], dict[str, Taint | None]]:
+        positional = [self.eval(a) for a in call.args or []]
+        keywords: dict[str, Taint | None] = {}
+        for kw in call.keywords or []:
+            value = self.eval(kw.value)
+            keywords[kw.arg if kw.arg is not None else "**"] = value
+        return positional, keywords
+
+    def set_pending(self, effect: CallEffect) -> None:
+        self._pending = effect
+
+
+def _target_key(target: nodes.NodeNG) -> str | None:
+    if isinstance(target, nodes.AssignName):
+        return str(target.name)
+    if isinstance(target, nodes.AssignAttr) and isinstance(target.expr, nodes.Name):
+        return f"{target.expr.name}.{target.attrname}"
+    if isinstance(target, (nodes.Name, nodes.Attribute)):
+        return var_key(target)
+    return None
+
+
+def taint_of_arg(
+    spec: ArgSpec,
+    call: nodes.Call,
+    positional: list[Taint | None],
+    keywords: dict[str, Taint | None],
+    receiver: Taint | None,
+    analysis: FunctionAnalysis,
+) -> tuple[Taint | None, nodes.NodeNG | None]:
+    """The taint of the argument a sink spec points at (and its node)."""
+    if spec.receiver:
+        expr = call.func.expr if isinstance(call.func, nodes.Attribute) else None
+        return receiver, expr
+    arg_node: nodes.NodeNG | None = None
+    taint: Taint | None = None
+    if spec.keyword is not None:
+        for kw in call.keywords or []:
+            if kw.arg == spec.keyword:
+                arg_node, taint = kw.value, keywords.get(spec.keyword)
+    if arg_node is None and spec.position is not None:
+        args = call.args or []
+        if spec.position < len(args) and not any(isinstance(a, nodes.Starred) for a in args[: spec.position + 1]):
+            arg_node, taint = args[spec.position], positional[spec.position]
+    if arg_node is None or spec.item is None:
+        return taint, arg_node
+    if isinstance(arg_node, (nodes.List, nodes.Tuple)):
+        if spec.item < len(arg_node.elts):
+            element = arg_node.elts[spec.item]
+            return analysis.eval(element), element
+        return None, arg_node
+    return taint, arg_node
+
+
+def converted(taint: Taint | None) -> Taint | None:
+    return None if taint is None else taint.with_guard(CONVERTED)
+
+
+def mapped(taint: Taint | None) -> Taint | None:
+    return None if taint is None else taint.with_guard(MAPPED)
+
+
+def iter_calls(scope: nodes.NodeNG) -> Iterator[nodes.Call]:
+    """Calls in ``scope``'s own body (not in nested functions or classes)."""
+    stack: list[Any] = list(scope.get_children())
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (nodes.FunctionDef, nodes.ClassDef, nodes.Lambda)):
+            continue
+        if isinstance(node, nodes.Call):
+            yield node
+        stack.extend(node.get_children())
+
+
+def callee_names(call: nodes.Call) -> frozenset[str]:
+    return names_of(call.func)
+
+
+__all__ = [
+    "MAX_STEPS",
+    "BudgetExceeded",
+    "CallEffect",
+    "Env",
+    "FunctionAnalysis",
+    "GuardFacts",
+    "SinkHit",
+    "converted",
+    "iter_calls",
+    "mapped",
+    "node_key",
+    "short",
+    "taint_of_arg",
+]

@@ -1,0 +1,182 @@
+"""Web-framework knowledge: which handler parameters carry request data, and of what type."""
+
+from __future__ import annotations
+
+import re
+
+from astroid import nodes
+
+from aiscan.engine.context import route_decorated
+from aiscan.engine.names import names_of
+
+# Attributes of a request object that hold client-controlled data (Django, DRF, Starlette).
+REQUEST_DATA_ATTRS = frozenset(
+    {
+        "GET", "POST", "body", "COOKIES", "META", "FILES", "headers", "data", "query_params",
+        "path_params", "cookies", "args", "form", "values", "json", "path", "path_info",
+        "query_string", "url", "full_path", "raw_post_data", "stream",
+    }
+)
+REQUEST_DATA_METHODS = frozenset({"json", "form", "body", "get_json", "get_data", "stream"})
+
+# Annotations that make a FastAPI parameter a non-string value after validation.
+_SAFE_ANNOTATIONS = frozenset(
+    {
+        "int", "float", "bool", "complex", "uuid.UUID", "UUID", "datetime.datetime", "datetime",
+        "datetime.date", "date", "datetime.time", "decimal.Decimal", "Decimal",
+        "pydantic.types.PositiveInt", "pydantic.PositiveInt", "pydantic.conint",
+        "ipaddress.IPv4Address", "ipaddress.IPv6Address",
+    }
+)
+_NOT_DATA_ANNOTATIONS = frozenset(
+    {
+        "fastapi.BackgroundTasks", "BackgroundTasks", "fastapi.Response", "Response",
+        "starlette.responses.Response", "sqlalchemy.orm.Session", "Session",
+        "sqlalchemy.orm.session.Session", "fastapi.security.HTTPAuthorizationCredentials",
+        "fastapi.WebSocket", "WebSocket",
+    }
+)
+_REQUEST_ANNOTATIONS = frozenset(
+    {"fastapi.Request", "Request", "starlette.requests.Request", "django.http.HttpRequest",
+     "HttpRequest", "rest_framework.request.Request"}
+)
+_FLASK_PARAM = re.compile(r"<(?:(?P<conv>[a-zA-Z_]+)(?:\([^)]*\))?:)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
+_SAFE_FLASK_CONVERTERS = frozenset({"int", "float", "uuid"})
+
+
+def _route_paths(func: nodes.FunctionDef) -> list[str]:
+    out: list[str] = []
+    if func.decorators is None:
+        return out
+    for deco in func.decorators.nodes:
+        if isinstance(deco, nodes.Call) and deco.args and isinstance(deco.args[0], nodes.Const):
+            value = deco.args[0].value
+            if isinstance(value, str):
+                out.append(value)
+    return out
+
+
+def _is_fastapi_style(func: nodes.FunctionDef) -> bool:
+    """FastAPI/Starlette decorators are @app.get/@router.post...; Flask uses @app.route mostly.
+
+    Both register path parameters; what differs is that FastAPI binds query parameters too.
+    """
+    if func.decorators is None:
+        return False
+    for deco in func.decorators.nodes:
+        target = deco.func if isinstance(deco, nodes.Call) else deco
+        if isinstance(target, nodes.Attribute) and target.attrname in (
+            "get", "post", "put", "patch", "delete", "api_route", "websocket"
+        ):
+            return _module_uses(func, "fastapi") or _module_uses(func, "starlette")
+    return False
+
+
+def _module_uses(node: nodes.NodeNG, package: str) -> bool:
+    root = node.root()
+    for imp in root.nodes_of_class((nodes.Import, nodes.ImportFrom)):
+        if isinstance(imp, nodes.ImportFrom):
+            if (imp.modname or "").split(".")[0] == package:
+                return True
+        elif any(name.split(".")[0] == package for name, _ in imp.names):
+            return True
+    return False
+
+
+def annotation_kind(annotation: nodes.NodeNG | None) -> str:
+    """'safe' (validated non-string), 'request', 'other' (not request data) or 'data'."""
+    if annotation is None:
+        return "data"
+    if isinstance(annotation, nodes.Subscript):
+        head = names_of(annotation.value)
+        base = {n.rsplit(".", 1)[-1] for n in head}
+        if base & {"Annotated"}:
+            inner = annotation.slice
+            first = inner.elts[0] if isinstance(inner, nodes.Tuple) and inner.elts else inner
+            return annotation_kind(first)
+        if base & {"Optional"}:
+            return annotation_kind(annotation.slice)
+        if base & {"Literal"}:
+            return "safe"
+        if base & {"List", "list", "Sequence", "Set", "set", "Tuple", "tuple"}:
+            inner = annotation.slice
+            first = inner.elts[0] if isinstance(inner, nodes.Tuple) and inner.elts else inner
+            return annotation_kind(first)
+        return "data"
+    if isinstance(annotation, nodes.BinOp) and annotation.op == "|":
+        kinds = {annotation_kind(annotation.left), annotation_kind(annotation.right)}
+        kinds.discard("none")
+        return "data" if "data" in kinds or not kinds else kinds.pop()
+    if isinstance(annotation, nodes.Const) and annotation.value is None:
+        return "none"
+    names = names_of(annotation)
+    if names & _SAFE_ANNOTATIONS:
+        return "safe"
+    if names & _REQUEST_ANNOTATIONS:
+        return "request"
+    if names & _NOT_DATA_ANNOTATIONS:
+        return "other"
+    if _is_enum(annotation):
+        return "safe"
+    return "data"
+
+
+def _is_enum(annotation: nodes.NodeNG) -> bool:
+    try:
+        from astroid.util import safe_infer
+
+        inferred = safe_infer(annotation)
+    except Exception:  # noqa: BLE001 - inference failing means "unknown", treated as data
+        return False
+    if isinstance(inferred, nodes.ClassDef):
+        try:
+            return any(a.qname() in ("enum.Enum", "enum.IntEnum", "enum.StrEnum") for a in inferred.ancestors())
+        except Exception:  # noqa: BLE001
+            return False
+    return False
+
+
+def handler_parameter_role(
+    func: nodes.FunctionDef, param: nodes.AssignName, annotation: nodes.NodeNG | None, index: int
+) -> str | None:
+    """'data' when the parameter carries client data, 'request' for a request object, else None."""
+    name = str(param.name)
+    default = _default_of(func, param)
+    if default is not None and isinstance(default, nodes.Call):
+        if {n.rsplit(".", 1)[-1] for n in names_of(default.func)} & {"Depends", "Security"}:
+            return None
+    if route_decorated(func):
+        kind = annotation_kind(annotation)
+        if kind == "request":
+            return "request"
+        if kind in ("safe", "other"):
+            return None
+        if _is_fastapi_style(func):
+            return "data"
+        for path in _route_paths(func):
+            for match in _FLASK_PARAM.finditer(path):
+                if match.group("name") == name:
+                    conv = match.group("conv") or "string"
+                    return None if conv in _SAFE_FLASK_CONVERTERS else "data"
+        if index == 0 and name == "request":
+            return "request"
+        return None
+    if index == 0 and name == "request" and _module_uses(func, "django"):
+        return "request"
+    if isinstance(func.parent, nodes.ClassDef) and index == 1 and name == "request":
+        return "request"
+    return None
+
+
+def _default_of(func: nodes.FunctionDef, param: nodes.AssignName) -> nodes.NodeNG | None:
+    args = func.args
+    positional = list(args.posonlyargs or []) + list(args.args or [])
+    defaults = list(args.defaults or [])
+    offset = len(positional) - len(defaults)
+    for i, p in enumerate(positional):
+        if p is param and i >= offset:
+            return defaults[i - offset]
+    for p, d in zip(args.kwonlyargs or [], args.kw_defaults or [], strict=False):
+        if p is param:
+            return d
+    return None

@@ -1,0 +1,320 @@
+"""Guards: the checks in an ``if`` test that make a value safe on one branch."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from astroid import nodes
+from astroid.util import safe_infer
+
+from aiscan.engine.names import names_of
+from aiscan.engine.taint import (
+    ALLOW_LISTED,
+    CHAR_CLASS,
+    CONSTANT_COMPARED,
+    CONVERTED,
+    LENGTH_CHECKED,
+    PATH_CONFINED,
+    REGEX_VALIDATED,
+)
+from aiscan.matchers.values import const_value, has_const, resolved_value
+
+Fact = tuple[str, str]  # (variable key, guard kind)
+
+_CHAR_CLASS_METHODS = frozenset(
+    {"isdigit", "isdecimal", "isnumeric", "isalnum", "isalpha", "isidentifier", "isascii_alnum"}
+)
+_NORMALISERS = frozenset({"lower", "upper", "casefold", "strip", "lstrip", "rstrip", "title"})
+_SAFE_TYPES = frozenset({"int", "float", "bool", "uuid.UUID", "UUID", "decimal.Decimal", "Decimal"})
+_END_ANCHOR = re.compile(r"(?<!\\)(\$|\\Z|\\z)\)?$")
+_TERMINATING_CALLS = frozenset(
+    {
+        "abort", "flask.abort", "werkzeug.exceptions.abort", "sys.exit", "exit", "quit",
+        "os._exit", "os.abort", "pytest.fail", "pytest.skip",
+    }
+)
+
+
+@dataclass(frozen=True)
+class GuardFacts:
+    """What holds when the test is true, and when it is false."""
+
+    when_true: tuple[Fact, ...] = ()
+    when_false: tuple[Fact, ...] = ()
+
+    def negated(self) -> GuardFacts:
+        return GuardFacts(self.when_false, self.when_true)
+
+
+def var_key(node: nodes.NodeNG) -> str | None:
+    """The variable a guard speaks about: ``x``, ``self.x``, or ``x`` under ``x.lower()``."""
+    if isinstance(node, nodes.Name):
+        return str(node.name)
+    if isinstance(node, nodes.Attribute) and isinstance(node.expr, nodes.Name):
+        return f"{node.expr.name}.{node.attrname}"
+    if (
+        isinstance(node, nodes.Call)
+        and isinstance(node.func, nodes.Attribute)
+        and node.func.attrname in _NORMALISERS
+        and not node.args
+    ):
+        return var_key(node.func.expr)
+    return None
+
+
+def is_constant_collection(node: nodes.NodeNG) -> bool:
+    """A literal set of allowed values: a display of constants, a frozenset() of one, a name or
+    attribute bound to one, a dict display (membership tests its keys), or an Enum."""
+    target = resolved_value(node)
+    if isinstance(target, nodes.Call) and isinstance(target.func, nodes.Name):
+        if target.func.name in ("frozenset", "set", "tuple", "list") and len(target.args) == 1:
+            target = resolved_value(target.args[0])
+    if isinstance(target, (nodes.List, nodes.Tuple, nodes.Set)):
+        return bool(target.elts) and all(has_const(e) for e in target.elts)
+    if isinstance(target, nodes.Dict):
+        return bool(target.items) and all(has_const(k) for k, _ in target.items)
+    if isinstance(target, (nodes.Attribute, nodes.Name)):
+        inferred = _infer(target)
+        if isinstance(inferred, (nodes.List, nodes.Tuple, nodes.Set)):
+            return bool(inferred.elts) and all(isinstance(e, nodes.Const) for e in inferred.elts)
+        if isinstance(inferred, nodes.Dict):
+            return bool(inferred.items) and all(isinstance(k, nodes.Const) for k, _ in inferred.items)
+        if isinstance(inferred, nodes.ClassDef):
+            return any(str(a).endswith("Enum") for a in _ancestor_names(inferred))
+    return False
+
+
+def is_constant_mapping(node: nodes.NodeNG) -> bool:
+    """A dict display whose values are all constants (so a look-up yields a known value)."""
+    target = resolved_value(node)
+    if isinstance(target, (nodes.Attribute, nodes.Name)):
+        inferred = _infer(target)
+        if isinstance(inferred, nodes.Dict):
+            target = inferred
+    if not isinstance(target, nodes.Dict) or not target.items:
+        return False
+    return all(has_const(k) and _is_const_like(v) for k, v in target.items)
+
+
+def _is_const_like(node: nodes.NodeNG) -> bool:
+    if has_const(node):
+        return True
+    target = resolved_value(node)
+    if isinstance(target, (nodes.Tuple, nodes.List)):
+        return all(_is_const_like(e) for e in target.elts)
+    return False
+
+
+def _infer(node: nodes.NodeNG) -> nodes.NodeNG | None:
+    try:
+        value = safe_infer(node)
+    except (RecursionError, Exception):  # noqa: BLE001 - inference failing means "unknown"
+        return None
+    return value if isinstance(value, nodes.NodeNG) else None
+
+
+def _ancestor_names(cls: nodes.ClassDef) -> list[str]:
+    try:
+        return [str(a.qname()) for a in cls.ancestors()]
+    except Exception:  # noqa: BLE001 - an MRO astroid cannot build means "unknown"
+        return []
+
+
+def anchored_pattern(node: nodes.NodeNG, full: bool) -> bool:
+    """A regex that must match the whole value: fullmatch, or match with an end anchor."""
+    pattern = const_value(node)
+    if isinstance(node, (nodes.Name, nodes.Attribute)) and not isinstance(pattern, str):
+        compiled = _compiled_pattern(node)
+        if compiled is None:
+            return False
+        pattern = compiled
+    if not isinstance(pattern, str):
+        return False
+    if full:
+        return True
+    return bool(_END_ANCHOR.search(pattern))
+
+
+def _compiled_pattern(node: nodes.NodeNG) -> str | None:
+    """The pattern text of ``NAME`` when ``NAME = re.compile("...")``."""
+    target = resolved_value(node)
+    if isinstance(target, nodes.Call) and "re.compile" in names_of(target.func) and target.args:
+        value = const_value(target.args[0])
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _regex_fact(call: nodes.Call) -> Fact | None:
+    func = call.func
+    names = names_of(func)
+    if names & {"re.fullmatch", "re.match"} and len(call.args) >= 2:
+        key = var_key(call.args[1])
+        full = "re.fullmatch" in names
+        if key and anchored_pattern(call.args[0], full):
+            return key, REGEX_VALIDATED
+        return None
+    if isinstance(func, nodes.Attribute) and func.attrname in ("fullmatch", "match") and call.args:
+        compiled = _compiled_pattern(func.expr)
+        if compiled is None:
+            return None
+        full = func.attrname == "fullmatch"
+        if full or _END_ANCHOR.search(compiled):
+            key = var_key(call.args[0])
+            if key:
+                return key, REGEX_VALIDATED
+    return None
+
+
+def _confinement_fact(node: nodes.NodeNG) -> Fact | None:
+    """``Path(p).resolve().is_relative_to(base)``, ``realpath(p).startswith(base)``,
+    ``commonpath([base, realpath(p)]) == base``."""
+    if isinstance(node, nodes.Call) and isinstance(node.func, nodes.Attribute):
+        if node.func.attrname in ("is_relative_to", "startswith"):
+            inner = _path_var(node.func.expr)
+            if inner:
+                return inner, PATH_CONFINED
+    if isinstance(node, nodes.Compare) and len(node.ops) == 1 and node.ops[0][0] == "==":
+        for side in (node.left, node.ops[0][1]):
+            if isinstance(side, nodes.Call) and names_of(side.func) & {"os.path.commonpath"}:
+                for arg in side.args:
+                    if isinstance(arg, (nodes.List, nodes.Tuple)):
+                        for elt in arg.elts:
+                            inner = _path_var(elt)
+                            if inner:
+                                return inner, PATH_CONFINED
+    return None
+
+
+_RESOLVERS = frozenset({"os.path.realpath", "os.path.abspath", "os.path.normpath"})
+
+
+def _path_var(node: nodes.NodeNG) -> str | None:
+    """The variable inside a normalised path expression, or a name bound to one."""
+    for _ in range(6):
+        if isinstance(node, nodes.Name):
+            bound = resolved_value(node)
+            if bound is node or not isinstance(bound, nodes.Call):
+                return str(node.name) if _normalised_name(node) else None
+            node = bound
+            continue
+        if isinstance(node, nodes.Call):
+            names = names_of(node.func)
+            if names & _RESOLVERS and node.args:
+                return var_key(node.args[0]) or _path_var(node.args[0])
+            if isinstance(node.func, nodes.Attribute) and node.func.attrname in ("resolve", "absolute"):
+                inner = node.func.expr
+                if isinstance(inner, nodes.Call) and inner.args and names_of(inner.func) & {
+                    "pathlib.Path", "Path"
+                }:
+                    return var_key(inner.args[0]) or _path_var(inner.args[0])
+                if isinstance(inner, nodes.BinOp) and inner.op == "/":
+                    return var_key(inner.right)
+                return var_key(inner)
+            return None
+        return None
+    return None
+
+
+def _normalised_name(node: nodes.Name) -> bool:
+    bound = resolved_value(node)
+    return isinstance(bound, nodes.Call) and bool(names_of(bound.func) & _RESOLVERS)
+
+
+def guard_facts(test: nodes.NodeNG) -> GuardFacts:  # noqa: C901 - one branch per guard form
+    """The guard facts of an ``if``/``while``/``assert`` test."""
+    if isinstance(test, nodes.UnaryOp) and test.op == "not":
+        return guard_facts(test.operand).negated()
+    if isinstance(test, nodes.BoolOp):
+        parts = [guard_facts(v) for v in test.values]
+        if test.op == "and":
+            return GuardFacts(when_true=tuple(f for p in parts for f in p.when_true),
+                              when_false=_length_only(parts))
+        return GuardFacts(when_true=_length_only(parts),
+                          when_false=tuple(f for p in parts for f in p.when_false))
+    if isinstance(test, nodes.Name):
+        return GuardFacts(((test.name, LENGTH_CHECKED),), ((test.name, LENGTH_CHECKED),))
+    if isinstance(test, nodes.Compare) and len(test.ops) >= 1:
+        confined = _confinement_fact(test)
+        if confined:
+            return GuardFacts(when_true=(confined,))
+        op, right = test.ops[0]
+        left = test.left
+        if len(test.ops) == 1 and op in ("in", "not in"):
+            key = var_key(left)
+            if key and is_constant_collection(right):
+                fact = ((key, ALLOW_LISTED),)
+                return GuardFacts(when_true=fact) if op == "in" else GuardFacts(when_false=fact)
+            return GuardFacts()
+        if len(test.ops) == 1 and op in ("==", "!=", "is", "is not"):
+            for a, b in ((left, right), (right, left)):
+                key = var_key(a)
+                value = const_value(b) if key else None
+                if key and has_const(b) and value is not None:
+                    fact = ((key, CONSTANT_COMPARED),)
+                    return GuardFacts(when_true=fact) if op in ("==", "is") else GuardFacts(
+                        when_false=fact
+                    )
+        lengths = [_len_var(n) for n in (left, *(r for _, r in test.ops))]
+        keys = [k for k in lengths if k]
+        if keys:
+            facts = tuple((k, LENGTH_CHECKED) for k in keys)
+            return GuardFacts(facts, facts)
+        return GuardFacts()
+    if isinstance(test, nodes.Call):
+        regex = _regex_fact(test)
+        if regex:
+            return GuardFacts(when_true=(regex,))
+        confined = _confinement_fact(test)
+        if confined:
+            return GuardFacts(when_true=(confined,))
+        func = test.func
+        if isinstance(func, nodes.Attribute) and func.attrname in _CHAR_CLASS_METHODS:
+            key = var_key(func.expr)
+            if key:
+                return GuardFacts(when_true=((key, CHAR_CLASS),))
+        if isinstance(func, nodes.Name) and func.name == "isinstance" and len(test.args) == 2:
+            key = var_key(test.args[0])
+            if key and _safe_type(test.args[1]):
+                return GuardFacts(when_true=((key, CONVERTED),))
+        if isinstance(func, nodes.Name) and func.name in ("len", "bool") and test.args:
+            key = var_key(test.args[0])
+            if key:
+                return GuardFacts(((key, LENGTH_CHECKED),), ((key, LENGTH_CHECKED),))
+    return GuardFacts()
+
+
+def _length_only(parts: list[GuardFacts]) -> tuple[Fact, ...]:
+    """Length checks hold on every branch of an and/or (they record that a check happened)."""
+    return tuple(
+        f for p in parts for f in (*p.when_true, *p.when_false) if f[1] == LENGTH_CHECKED
+    )
+
+
+def _len_var(node: nodes.NodeNG) -> str | None:
+    if isinstance(node, nodes.Call) and isinstance(node.func, nodes.Name):
+        if node.func.name == "len" and len(node.args) == 1:
+            return var_key(node.args[0])
+    return None
+
+
+def _safe_type(node: nodes.NodeNG) -> bool:
+    if isinstance(node, nodes.Tuple):
+        return bool(node.elts) and all(_safe_type(e) for e in node.elts)
+    return bool(names_of(node) & _SAFE_TYPES)
+
+
+def terminates(body: list[nodes.NodeNG]) -> bool:
+    """The block never falls through: it ends in return, raise, continue, break, abort() ..."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, (nodes.Return, nodes.Raise, nodes.Continue, nodes.Break)):
+        return True
+    if isinstance(last, nodes.Expr) and isinstance(last.value, nodes.Call):
+        return bool(names_of(last.value.func) & _TERMINATING_CALLS)
+    if isinstance(last, nodes.If):
+        return terminates(last.body) and terminates(last.orelse)
+    if isinstance(last, nodes.Try):
+        return terminates(last.body) and all(terminates(h.body) for h in last.handlers)
+    return False

@@ -1,0 +1,883 @@
+"""Inter-procedural taint: call resolution, the call graph, and function summaries computed
+bottom-up over its strongly connected components."""
+
+from __future__ import annotations
+
+import linecache
+import logging
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import astroid
+import networkx as nx
+from astroid import nodes
+from astroid.util import safe_infer
+
+from aiscan.engine.dataflow import (
+    BudgetExceeded,
+    CallEffect,
+    FunctionAnalysis,
+    iter_calls,
+    node_key,
+    short,
+    taint_of_arg,
+)
+from aiscan.engine.frameworks import REQUEST_DATA_ATTRS, REQUEST_DATA_METHODS, handler_parameter_role
+from aiscan.engine.guards import GuardFacts, guard_facts, is_constant_mapping
+from aiscan.engine.names import NameIndex, names_of
+from aiscan.engine.project import module_name
+from aiscan.engine.taint import (
+    CONVERTED,
+    SANITIZER_PREFIX,
+    NodeKey,
+    Origin,
+    Taint,
+    TaintRuleSpec,
+    merge,
+)
+from aiscan.model import Finding, FlowStep, Location
+
+log = logging.getLogger(__name__)
+
+MAX_CALL_DEPTH = 6
+MAX_FUNCTIONS_PER_ROOT = 400
+FILE_TIME_BUDGET = 30.0
+_CLEAN_RESULT = frozenset(
+    {
+        "len", "bool", "isinstance", "issubclass", "hasattr", "callable", "id", "hash", "type",
+        "any", "all", "ord", "abs", "round", "range", "os.path.exists", "os.path.isfile",
+        "os.path.isdir", "os.path.getsize", "hmac.compare_digest", "secrets.compare_digest",
+        "print", "logging.info", "logging.debug", "logging.warning", "logging.error",
+    }
+)
+_CONVERTERS = frozenset(
+    {
+        "int", "float", "complex", "bool", "uuid.UUID", "decimal.Decimal", "datetime.date.fromisoformat",
+        "datetime.datetime.fromisoformat", "ipaddress.ip_address", "ipaddress.ip_network",
+    }
+)
+_MUTATORS = frozenset(
+    {"append", "extend", "insert", "add", "update", "setdefault", "put", "put_nowait",
+     "appendleft", "extendleft"}
+)
+_PARTIAL = frozenset({"functools.partial", "partial"})
+
+
+class FileBudgetExceeded(Exception):
+    """Analysis of one file took longer than its budget."""
+
+
+@dataclass(frozen=True)
+class ParamFlow:
+    """A parameter reaches something (the return value, a field) with these guards applied."""
+
+    guards: frozenset[str]
+    path: tuple[NodeKey, ...]
+
+
+@dataclass(frozen=True)
+class SummarySink:
+    """Parameter ``param`` of a function reaches a sink of ``rule_id``."""
+
+    rule_id: str
+    param: str
+    guards: frozenset[str]
+    path: tuple[NodeKey, ...]
+    callee: str
+
+
+@dataclass
+class Summary:
+    """What a function does with its inputs, reused at every call site."""
+
+    params: list[str]
+    is_method: bool
+    returns: dict[str, ParamFlow] = field(default_factory=dict)
+    return_sources: Taint | None = None
+    return_source_paths: dict[Origin, tuple[NodeKey, ...]] = field(default_factory=dict)
+    sinks: list[SummarySink] = field(default_factory=list)
+    field_writes: dict[str, dict[str, ParamFlow]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    validator_of: dict[str, str] = field(default_factory=dict)  # param -> guard kind when True
+
+    def signature(self) -> tuple[object, ...]:
+        return (
+            tuple(sorted(self.returns)),
+            tuple(sorted((s.rule_id, s.param) for s in self.sinks)),
+            tuple(sorted(self.field_writes)),
+            self.return_sources is not None,
+            tuple(sorted(self.validator_of.items())),
+        )
+
+
+@dataclass
+class ResolvedCall:
+    func: nodes.FunctionDef | nodes.Lambda
+    bound: bool  # self/cls is filled by the call
+    constructor: bool = False
+    klass: nodes.ClassDef | None = None
+    extra_args: tuple[nodes.NodeNG, ...] = ()
+
+
+def _func_key(func: nodes.NodeNG) -> tuple[str, int, int, str]:
+    root = func.root()
+    return (str(getattr(root, "file", "") or root.name), int(func.lineno or 0), int(func.col_offset or 0),
+            str(getattr(func, "name", "<lambda>")))
+
+
+class TaintEngine:
+    """All taint rules of a scan, compiled into one analysis that runs once per file."""
+
+    def __init__(self, specs: Sequence[TaintRuleSpec], root: Path, project_files: Iterable[Path]) -> None:
+        self.specs = list(specs)
+        self.root = root
+        self.source_calls = NameIndex(n for s in specs for src in s.sources if src.kind == "call" for n in src.raw_names)
+        self.source_attrs = NameIndex(
+            n for s in specs for src in s.sources if src.kind == "attribute" for n in src.raw_names
+        )
+        self.call_source_labels = {
+            n: src.label for s in specs for src in s.sources if src.kind == "call" for n in src.raw_names
+        }
+        self.attr_source_labels = {
+            n: src.label for s in specs for src in s.sources if src.kind == "attribute" for n in src.raw_names
+        }
+        self.param_source_labels = sorted(
+            {src.label for s in specs for src in s.sources if src.kind == "parameter"}
+        )
+        self.project_modules: dict[str, Path] = {}
+        self.project_def_names: set[str] | None = None
+        self._project_files = [p.resolve() for p in project_files]
+        for path in self._project_files:
+            modname, _ = module_name(path)
+            self.project_modules.setdefault(modname, path)
+        self.summaries: dict[tuple[str, int, int, str], Summary] = {}
+        self.in_progress: set[tuple[str, int, int, str]] = set()
+        self._resolved: dict[int, ResolvedCall | None] = {}
+        self._deadline = 0.0
+        self._module: nodes.Module | None = None
+        self.globals_env = {}
+        self._current: list[Summary] = []
+        self.truncated: list[str] = []
+
+    # -- file entry point ----------------------------------------------------------------------
+
+    def analyse_module(self, module: nodes.Module) -> list[Finding]:
+        """Findings of flows whose source is in ``module``."""
+        self._deadline = time.monotonic() + FILE_TIME_BUDGET
+        self._resolved.clear()
+        self._module = module
+        self.globals_env: dict[str, Taint] = {}
+        path = str(Path(module.file).resolve()) if module.file else module.name
+        module_analysis = FunctionAnalysis(self, module, path)
+        module_summary = Summary(params=[], is_method=False)
+        self._current: list[Summary] = [module_summary]
+        try:
+            module_analysis.run()
+        except BudgetExceeded:
+            self.truncated.append(f"module body of {module.name} is too large; analysed in part")
+        self._current.pop()
+        self.globals_env = dict(module_analysis.env)
+        functions = [f for f in module.nodes_of_class(nodes.FunctionDef) if not _nested(f)]
+        self.ensure_summaries(functions)
+        findings = list(module_summary.findings)
+        for func in functions:
+            summary = self.summaries.get(_func_key(func))
+            if summary is not None:
+                findings.extend(summary.findings)
+        return findings
+
+    # -- call graph and summaries ---------------------------------------------------------------
+
+    def ensure_summaries(self, roots: Sequence[nodes.FunctionDef]) -> None:
+        graph: nx.DiGraph[tuple[str, int, int, str]] = nx.DiGraph()
+        by_key: dict[tuple[str, int, int, str], nodes.FunctionDef | nodes.Lambda] = {}
+        frontier = [(f, 0) for f in roots]
+        for f in roots:
+            by_key[_func_key(f)] = f
+            graph.add_node(_func_key(f))
+        while frontier and len(by_key) < MAX_FUNCTIONS_PER_ROOT:
+            func, depth = frontier.pop()
+            fkey = _func_key(func)
+            if fkey in self.summaries and fkey not in {_func_key(r) for r in roots}:
+                continue
+            for call in iter_calls(func):
+                resolved = self.resolve_call(call)
+                if resolved is None:
+                    continue
+                ckey = _func_key(resolved.func)
+                graph.add_edge(fkey, ckey)
+                if ckey not in by_key:
+                    by_key[ckey] = resolved.func
+                    if depth + 1 < MAX_CALL_DEPTH and ckey not in self.summaries:
+                        frontier.append((resolved.func, depth + 1))
+        condensed = nx.condensation(graph)
+        for scc in reversed(list(nx.topological_sort(condensed))):
+            members = sorted(condensed.nodes[scc]["members"])
+            todo = [m for m in members if m not in self.summaries]
+            if not todo:
+                continue
+            recursive = len(members) > 1 or graph.has_edge(members[0], members[0])
+            rounds = 3 if recursive else 1
+            for _ in range(rounds):
+                before = {m: self.summaries[m].signature() for m in todo if m in self.summaries}
+                for member in todo:
+                    self.summarise(by_key[member])
+                after = {m: self.summaries[m].signature() for m in todo if m in self.summaries}
+                if before == after:
+                    break
+
+    def summarise(self, func: nodes.FunctionDef | nodes.Lambda, initial: dict[str, Taint] | None = None) -> Summary:
+        key = _func_key(func)
+        if time.monotonic() > self._deadline:
+            raise FileBudgetExceeded
+        root = func.root()
+        path = str(Path(root.file).resolve()) if getattr(root, "file", None) else str(root.name)
+        analysis = FunctionAnalysis(self, func, path, initial=initial, globals_env=self._globals_for(root))
+        summary = Summary(params=[], is_method=_is_method(func))
+        self._current.append(summary)
+        self.in_progress.add(key)
+        try:
+            analysis.run()
+        except BudgetExceeded:
+            self.truncated.append(f"{getattr(func, 'name', 'lambda')} at {Path(path).name}:{func.lineno} "
+                                  "is too large; analysed in part")
+        finally:
+            self.in_progress.discard(key)
+            self._current.pop()
+        summary.params = analysis.param_names
+        returned = merge(analysis.returns)
+        if returned is not None:
+            for origin in sorted(returned.origins):
+                if origin.kind == "param":
+                    summary.returns[origin.label] = ParamFlow(
+                        returned.guards, _path(analysis.graph, origin.node, returned.at)
+                    )
+            sources = frozenset(o for o in returned.origins if o.kind == "source")
+            if sources:
+                summary.return_sources = Taint(sources, returned.guards, returned.at)
+                for origin in sources:
+                    summary.return_source_paths[origin] = _path(analysis.graph, origin.node, returned.at)
+        for fname, taint in analysis.field_writes.items():
+            flows = {
+                o.label: ParamFlow(taint.guards, _path(analysis.graph, o.node, taint.at))
+                for o in taint.origins if o.kind == "param"
+            }
+            if flows:
+                summary.field_writes[fname] = flows
+        summary.validator_of = _validator_facts(func)
+        if not isinstance(func, nodes.Lambda) or initial is None:
+            self.summaries[key] = summary
+        return summary
+
+    def _globals_for(self, module: nodes.Module) -> dict[str, Taint]:
+        """Module-level taint (``CMD = sys.argv[1]``) is visible to the root module's functions."""
+        return self.globals_env if module is self._module else {}
+
+    # -- resolution -------------------------------------------------------------------------------
+
+    def is_project(self, node: nodes.NodeNG) -> bool:
+        root = node.root()
+        file = getattr(root, "file", None)
+        if not file:
+            return False
+        try:
+            resolved = Path(file).resolve()
+        except OSError:
+            return False
+        return resolved in self._project_set
+
+    @property
+    def _project_set(self) -> set[Path]:
+        cached: set[Path] | None = getattr(self, "_pset", None)
+        if cached is None:
+            cached = set(self._project_files)
+            self._pset = cached
+        return cached
+
+    def resolve_call(self, call: nodes.Call) -> ResolvedCall | None:
+        cache_key = id(call)
+        if cache_key in self._resolved:
+            return self._resolved[cache_key]
+        try:
+            result = self._resolve(call)
+        except (astroid.AstroidError, RecursionError, AttributeError, TypeError, ValueError, IndexError):
+            result = None
+        self._resolved[cache_key] = result
+        return result
+
+    def _resolve(self, call: nodes.Call) -> ResolvedCall | None:  # noqa: C901
+        func = call.func
+        if isinstance(func, nodes.Name):
+            try:
+                _, assigns = func.lookup(func.name)
+            except (AttributeError, astroid.AstroidError):
+                assigns = []
+            for assign in assigns:
+                if isinstance(assign, nodes.FunctionDef):
+                    return ResolvedCall(assign, bound=False) if self.is_project(assign) else None
+                if isinstance(assign, nodes.ClassDef):
+                    return self._constructor(assign)
+                if isinstance(assign, nodes.AssignName) and isinstance(assign.parent, nodes.Assign):
+                    value = assign.parent.value
+                    if isinstance(value, nodes.Lambda):
+                        return ResolvedCall(value, bound=False)
+                    if isinstance(value, nodes.Call) and names_of(value.func) & _PARTIAL and value.args:
+                        resolved = self._resolve(_fake_call(value.args[0], value))
+                        if resolved is not None:
+                            return ResolvedCall(resolved.func, resolved.bound, resolved.constructor,
+                                                resolved.klass, tuple(value.args[1:]))
+                if isinstance(assign, (nodes.ImportFrom, nodes.Import)):
+                    for qname in names_of(func):
+                        found = self._project_lookup(qname)
+                        if found is not None:
+                            return found
+        if isinstance(func, nodes.Attribute):
+            if isinstance(func.expr, nodes.Name) and func.expr.name in ("self", "cls"):
+                klass = _enclosing_class(call)
+                if klass is not None:
+                    method = _class_method(klass, func.attrname)
+                    if method is not None and self.is_project(method):
+                        return ResolvedCall(method, bound=not _is_static(method))
+                    return None
+            for qname in sorted(names_of(func)):
+                found = self._project_lookup(qname)
+                if found is not None:
+                    return found
+            if self._maybe_project_method(func.attrname):
+                inferred = safe_infer(func)
+                if isinstance(inferred, astroid.BoundMethod) and isinstance(inferred._proxied, nodes.FunctionDef):
+                    target = inferred._proxied
+                    if self.is_project(target):
+                        return ResolvedCall(target, bound=not _is_static(target))
+                if isinstance(inferred, nodes.FunctionDef) and self.is_project(inferred):
+                    return ResolvedCall(inferred, bound=False)
+        return None
+
+    def _maybe_project_method(self, name: str) -> bool:
+        if self.project_def_names is None:
+            pattern = re.compile(r"^\s*(?:async\s+)?def\s+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
+            names: set[str] = set()
+            for path in self._project_files:
+                try:
+                    names.update(pattern.findall(path.read_text(encoding="utf-8", errors="replace")))
+                except OSError:
+                    continue
+            self.project_def_names = names
+        return name in self.project_def_names
+
+    def _constructor(self, klass: nodes.ClassDef) -> ResolvedCall | None:
+        if not self.is_project(klass):
+            return None
+        init = _class_method(klass, "__init__")
+        if init is not None and self.is_project(init):
+            return ResolvedCall(init, bound=True, constructor=True, klass=klass)
+        return None
+
+    def _project_lookup(self, qname: str) -> ResolvedCall | None:
+        parts = qname.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            modname = ".".join(parts[:cut])
+            if modname not in self.project_modules:
+                continue
+            try:
+                module = astroid.MANAGER.ast_from_module_name(modname)
+            except (astroid.AstroidError, SyntaxError, OSError):
+                return None
+            obj: nodes.NodeNG = module
+            rest = parts[cut:]
+            for index, attr in enumerate(rest):
+                try:
+                    found = obj.getattr(attr)[0]  # type: ignore[attr-defined]
+                except (astroid.AstroidError, AttributeError, IndexError):
+                    return None
+                if isinstance(found, (nodes.ImportFrom, nodes.Import)):
+                    # A re-export (``from .impl import run`` in a package): follow it.
+                    for target in names_of_import(found, attr):
+                        res = self._project_lookup(".".join([target, *rest[index + 1 :]]))
+                        if res is not None:
+                            return res
+                    return None
+                obj = found
+            if isinstance(obj, nodes.FunctionDef):
+                klass = obj.parent if isinstance(obj.parent, nodes.ClassDef) else None
+                bound = klass is not None and not _is_static(obj)
+                return ResolvedCall(obj, bound=bound)
+            if isinstance(obj, nodes.ClassDef):
+                return self._constructor(obj)
+            return None
+        return None
+
+    # -- hooks used by FunctionAnalysis --------------------------------------------------------------
+
+    def parameter_taint(
+        self,
+        analysis: FunctionAnalysis,
+        func: nodes.FunctionDef | nodes.Lambda,
+        param: nodes.AssignName,
+        annotation: nodes.NodeNG | None,
+    ) -> Taint | None:
+        name = str(param.name)
+        index = analysis.param_names.index(name)
+        if index == 0 and _is_method(func):
+            return None
+        origin_taint = analysis.param_taint(func, name)
+        if not self.param_source_labels or not isinstance(func, nodes.FunctionDef):
+            return origin_taint
+        role = handler_parameter_role(func, param, annotation, index)
+        if role == "request":
+            requests: set[str] = getattr(analysis, "request_params", set())
+            requests.add(name)
+            analysis.request_params = requests  # type: ignore[attr-defined]
+            return origin_taint
+        if role == "data":
+            key = node_key(analysis.path, param, f"request parameter {name}")
+            analysis.graph.add_node(key)
+            origins = {Origin("source", label, key) for label in self.param_source_labels}
+            return Taint(frozenset(origins) | origin_taint.origins, at=frozenset({key}) | origin_taint.at)
+        return origin_taint
+
+    def source_for_expr(self, analysis: FunctionAnalysis, node: nodes.NodeNG) -> Taint | None:
+        if isinstance(node, nodes.Attribute):
+            requests: set[str] = getattr(analysis, "request_params", set())
+            if (
+                requests and isinstance(node.expr, nodes.Name) and node.expr.name in requests
+                and node.attrname in REQUEST_DATA_ATTRS and self.param_source_labels
+            ):
+                return self._source(analysis, node, self.param_source_labels, f"request data {short(node)}")
+        if not self.source_attrs.exact and not self.source_attrs.wild:
+            return None
+        if isinstance(node, (nodes.Name, nodes.Attribute)):
+            found = self.source_attrs.match(names_of(node))
+            if found is not None:
+                return self._source(analysis, node, [self.attr_source_labels.get(found, found)], short(node))
+        return None
+
+    def _source(self, analysis: FunctionAnalysis, node: nodes.NodeNG, labels: Sequence[str], text: str) -> Taint:
+        key = node_key(analysis.path, node, f"source: {text}")
+        analysis.graph.add_node(key)
+        return Taint(frozenset(Origin("source", label, key) for label in labels), at=frozenset({key}))
+
+    def attribute_of_tainted(self, analysis: FunctionAnalysis, node: nodes.Attribute, base: Taint) -> Taint | None:
+        return base
+
+    def field_owner(self, analysis: FunctionAnalysis) -> nodes.ClassDef | None:
+        scope = analysis.scope
+        if isinstance(scope, nodes.FunctionDef) and isinstance(scope.parent, nodes.ClassDef):
+            return scope.parent
+        return None
+
+    def field_taint(self, analysis: FunctionAnalysis, key: str) -> Taint:
+        cached = analysis.env.get(key)
+        if cached is not None:
+            return cached
+        taint = analysis.param_taint(analysis.scope, key)
+        analysis.env[key] = taint
+        return taint
+
+    def exception_taint(self, analysis: FunctionAnalysis, handler: nodes.ExceptHandler) -> Taint | None:
+        return None
+
+    def guard_facts(self, analysis: FunctionAnalysis, test: nodes.NodeNG) -> GuardFacts:
+        facts = guard_facts(test)
+        if facts.when_true or facts.when_false:
+            return facts
+        negate = False
+        inner = test
+        if isinstance(inner, nodes.UnaryOp) and inner.op == "not":
+            negate, inner = True, inner.operand
+        if isinstance(inner, nodes.Call):
+            resolved = self.resolve_call(inner)
+            if resolved is not None:
+                summary = self.summaries.get(_func_key(resolved.func))
+                if summary is not None and summary.validator_of:
+                    offset = 1 if resolved.bound else 0
+                    true_facts = []
+                    for i, arg in enumerate(inner.args):
+                        pindex = i + offset
+                        if pindex < len(summary.params):
+                            kind = summary.validator_of.get(summary.params[pindex])
+                            from aiscan.engine.guards import var_key
+
+                            vkey = var_key(arg)
+                            if kind and vkey:
+                                true_facts.append((vkey, kind))
+                    out = GuardFacts(when_true=tuple(true_facts))
+                    return out.negated() if negate else out
+        return facts
+
+    def nested_function(self, analysis: FunctionAnalysis, func: nodes.FunctionDef) -> None:
+        summary = self.summarise(func, initial=dict(analysis.env))
+        analysis.local_funcs[str(func.name)] = (summary, [])
+        if self._current:
+            self._current[-1].findings.extend(summary.findings)
+
+    # -- calls ------------------------------------------------------------------------------------
+
+    def eval_call(self, analysis: FunctionAnalysis, call: nodes.Call) -> Taint | None:  # noqa: C901, PLR0912
+        func = call.func
+        receiver: Taint | None = None
+        if isinstance(func, nodes.Attribute):
+            receiver = analysis.eval(func.expr)
+        positional, keywords = analysis.arg_taints(call)
+        args_taint = merge([*positional, *keywords.values()])
+        names = names_of(func)
+        label = short(call)
+
+        # Sinks first: the call's own arguments.
+        for spec in self.specs:
+            for sink in spec.sinks:
+                callee = sink.names.match(names) if names else None
+                if callee is None and isinstance(func, nodes.Attribute) and sink.names.could_match_last(func.attrname):
+                    callee = sink.names.match(_inferred(func))
+                if callee is None:
+                    continue
+                if not all(cond.holds(call)[0] for cond in sink.args):
+                    continue
+                checks = sink.taint or None
+                parts: list[Taint | None] = []
+                if checks is None:
+                    parts = [*positional, *keywords.values()]
+                else:
+                    for arg_spec in checks:
+                        taint, _ = taint_of_arg(arg_spec, call, positional, keywords, receiver, analysis)
+                        parts.append(taint)
+                value = merge(parts)
+                if value is not None:
+                    self.report(spec, analysis, call, value, callee)
+
+        # Sources.
+        if names:
+            found = self.source_calls.match(names)
+            if found is None and isinstance(func, nodes.Attribute) and self.source_calls.could_match_last(func.attrname):
+                found = self.source_calls.match(_inferred(func))
+            if found is not None:
+                return self._source(analysis, call, [self.call_source_labels.get(found, found)], label)
+            if isinstance(func, nodes.Attribute):
+                requests: set[str] = getattr(analysis, "request_params", set())
+                if (requests and isinstance(func.expr, nodes.Name) and func.expr.name in requests
+                        and func.attrname in REQUEST_DATA_METHODS and self.param_source_labels):
+                    return self._source(analysis, call, self.param_source_labels, f"request data {label}")
+
+        # Sanitizers and conversions.
+        tags = [spec.sanitizer_tag for spec in self.specs if spec.sanitizers is not None and spec.sanitizers.match(names)]
+        if tags:
+            value = merge([*positional, *keywords.values()])
+            if value is None:
+                return None
+            for tag in tags:
+                value = value.with_guard(tag)
+            return analysis.step(value, call, label)
+        if names & _CONVERTERS:
+            value = merge(positional)
+            return None if value is None else analysis.step(value.with_guard(CONVERTED), call, label)
+        if names & _CLEAN_RESULT:
+            return None
+        if isinstance(func, nodes.Attribute):
+            if func.attrname == "get" and is_constant_mapping(func.expr):
+                return None
+            if func.attrname in _MUTATORS:
+                from aiscan.engine.guards import var_key
+
+                target = var_key(func.expr)
+                if target and args_taint is not None:
+                    stepped = analysis.step(args_taint, call, label)
+                    assert stepped is not None
+                    analysis.env[target] = merge([analysis.env.get(target), stepped]) or stepped
+                return None
+
+        # Project functions: apply their summaries.
+        resolved = self.resolve_call(call)
+        if resolved is None and isinstance(func, nodes.Name) and func.name in analysis.local_funcs:
+            summary, _ = analysis.local_funcs[func.name]
+            return self.apply_summary(analysis, call, summary, ResolvedCall(nodes.Lambda(), bound=False),
+                                      positional, keywords, receiver)
+        if resolved is not None:
+            key = _func_key(resolved.func)
+            summary = self.summaries.get(key)
+            if summary is None and key not in self.in_progress:
+                if isinstance(resolved.func, nodes.Lambda):
+                    summary = self.summarise(resolved.func, initial=dict(analysis.env))
+                else:
+                    try:
+                        self.ensure_summaries([resolved.func])  # type: ignore[list-item]
+                    except FileBudgetExceeded:
+                        raise
+                    summary = self.summaries.get(key)
+            if summary is not None:
+                extra = [analysis.eval(a) for a in resolved.extra_args]
+                return self.apply_summary(analysis, call, summary, resolved, [*extra, *positional], keywords, receiver)
+        # Unknown (library) call: the result carries its inputs' data.
+        value = merge([receiver, args_taint])
+        return analysis.step(value, call, label) if value is not None else None
+
+    def apply_summary(
+        self,
+        analysis: FunctionAnalysis,
+        call: nodes.Call,
+        summary: Summary,
+        resolved: ResolvedCall,
+        positional: list[Taint | None],
+        keywords: dict[str, Taint | None],
+        receiver: Taint | None,
+    ) -> Taint | None:
+        params = summary.params
+        offset = 1 if (summary.is_method and resolved.bound) else 0
+        bound: dict[str, Taint] = {}
+        for i, taint in enumerate(positional):
+            if taint is not None and i + offset < len(params):
+                bound[params[i + offset]] = taint
+        for name, taint in keywords.items():
+            if taint is not None and name in params:
+                bound[name] = taint
+        recv_key: str | None = None
+        if resolved.bound and isinstance(call.func, nodes.Attribute):
+            from aiscan.engine.guards import var_key
+
+            recv_key = var_key(call.func.expr)
+            if recv_key is not None:
+                prefix = recv_key + "."
+                for key, taint in list(analysis.env.items()):
+                    if key.startswith(prefix):
+                        bound["self." + key[len(prefix):]] = taint
+                if recv_key == "self":
+                    for key, taint in list(analysis.env.items()):
+                        if key.startswith("self."):
+                            bound[key] = taint
+        call_key = node_key(analysis.path, call, short(call))
+        for sink in summary.sinks:
+            taint = bound.get(sink.param)
+            if taint is None:
+                continue
+            spec = next((s for s in self.specs if s.rule.id == sink.rule_id), None)
+            if spec is None:
+                continue
+            combined = Taint(taint.origins, taint.guards | sink.guards, taint.at)
+            self.report(spec, analysis, call, combined, sink.callee, callee_path=sink.path, via=call_key)
+        parts: list[Taint | None] = []
+        for param, flow in summary.returns.items():
+            taint = bound.get(param)
+            if taint is None:
+                continue
+            parts.append(self._through(analysis, taint, flow, call_key))
+        if summary.return_sources is not None:
+            for origin, path in sorted(summary.return_source_paths.items()):
+                _add_chain(analysis.graph, path, call_key)
+            parts.append(Taint(summary.return_sources.origins, summary.return_sources.guards,
+                               frozenset({call_key})))
+        effect = CallEffect()
+        for fname, flows in summary.field_writes.items():
+            for param, flow in flows.items():
+                taint = bound.get(param)
+                if taint is None:
+                    continue
+                moved = self._through(analysis, taint, flow, call_key)
+                short_name = fname[len("self."):]
+                if resolved.constructor:
+                    effect.fields[short_name] = merge([effect.fields.get(short_name), moved]) or moved
+                elif recv_key is not None:
+                    target = f"{recv_key}.{short_name}"
+                    analysis.env[target] = merge([analysis.env.get(target), moved]) or moved
+        if resolved.constructor:
+            if effect.fields:
+                analysis.set_pending(effect)
+            return None
+        return merge(parts)
+
+    def _through(self, analysis: FunctionAnalysis, taint: Taint, flow: ParamFlow, call_key: NodeKey) -> Taint:
+        graph = analysis.graph
+        graph.add_node(call_key)
+        if flow.path:
+            for src in taint.at:
+                graph.add_edge(src, flow.path[0])
+            _add_chain(graph, flow.path, call_key)
+        else:
+            for src in taint.at:
+                graph.add_edge(src, call_key)
+        return Taint(taint.origins, taint.guards | flow.guards, frozenset({call_key}))
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def report(
+        self,
+        spec: TaintRuleSpec,
+        analysis: FunctionAnalysis,
+        call: nodes.Call,
+        taint: Taint,
+        callee: str,
+        *,
+        callee_path: tuple[NodeKey, ...] = (),
+        via: NodeKey | None = None,
+    ) -> None:
+        summary = self._current[-1] if self._current else None
+        if summary is None:
+            return
+        sink_key = callee_path[-1] if callee_path else node_key(analysis.path, call, f"sink: {short(call)}")
+        analysis.graph.add_node(sink_key)
+        here = via or sink_key
+        for origin in spec.accepts(taint):
+            caller_path = _path(analysis.graph, origin.node, taint.at, here)
+            full = caller_path + tuple(k for k in callee_path if k not in caller_path)
+            finding = self.make_finding(spec, full, origin, callee, taint)
+            if finding is not None:
+                summary.findings.append(finding)
+        if taint.sanitized_for(spec.ignore_kinds, spec.sanitizer_tag):
+            return
+        for origin in sorted(taint.origins):
+            if origin.kind != "param":
+                continue
+            caller_path = _path(analysis.graph, origin.node, taint.at, here)
+            full = caller_path + tuple(k for k in callee_path if k not in caller_path)
+            summary.sinks.append(SummarySink(spec.rule.id, origin.label, taint.guards, full, callee))
+
+    def make_finding(
+        self, spec: TaintRuleSpec, path: tuple[NodeKey, ...], origin: Origin, callee: str, taint: Taint
+    ) -> Finding | None:
+        if not path:
+            return None
+        sink = path[-1]
+        location = self._location(sink)
+        if location is None:
+            return None
+        steps: list[FlowStep] = []
+        for key in path:
+            loc = self._location(key)
+            if loc is not None:
+                steps.append(FlowStep(loc, key[5]))
+        source_loc = self._location(origin.node)
+        values = {
+            "sink": callee,
+            "callee": callee,
+            "source": origin.node[5].removeprefix("source: "),
+            "source_line": str(source_loc.line) if source_loc else "?",
+            "source_path": source_loc.path if source_loc else "?",
+            "guards": ", ".join(sorted(g for g in taint.guards if not g.startswith(SANITIZER_PREFIX))) or "none",
+        }
+        from aiscan.matchers.base import make_finding
+
+        return make_finding(spec.rule, location, values, flow=tuple(steps))
+
+    def _location(self, key: NodeKey) -> Location | None:
+        path, line, col, end_line, end_col, _ = key
+        try:
+            rel = Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except (ValueError, OSError):
+            return None
+        start = _char_col(path, line, col)
+        end = _char_col(path, end_line, end_col)
+        if end_line == line and end <= start:
+            end = start + 1
+        return Location(rel, max(1, line), start, max(line, end_line), end)
+
+
+def _char_col(path: str, line: int, byte_col: int) -> int:
+    text = linecache.getline(path, line)
+    if not text:
+        return byte_col + 1
+    raw = text.encode("utf-8")
+    return len(raw[:byte_col].decode("utf-8", errors="ignore")) + 1
+
+
+def _path(graph: nx.DiGraph[NodeKey], start: NodeKey, ends: Iterable[NodeKey], final: NodeKey | None = None) -> tuple[NodeKey, ...]:
+    best: list[NodeKey] | None = None
+    for end in sorted(ends):
+        if start == end:
+            candidate = [start]
+        else:
+            try:
+                candidate = list(nx.shortest_path(graph, start, end))
+            except (nx.NetworkXNoPath, nx.NodeNotFound):
+                continue
+        if best is None or len(candidate) < len(best):
+            best = candidate
+    if best is None:
+        best = [start]
+    if final is not None and best[-1] != final:
+        best.append(final)
+    return tuple(best)
+
+
+def _add_chain(graph: nx.DiGraph[NodeKey], path: Sequence[NodeKey], end: NodeKey) -> None:
+    previous: NodeKey | None = None
+    for key in (*path, end):
+        graph.add_node(key)
+        if previous is not None and previous != key:
+            graph.add_edge(previous, key)
+        previous = key
+
+
+def _inferred(func: nodes.Attribute) -> frozenset[str]:
+    from aiscan.engine.names import inferred_names
+
+    return inferred_names(func)
+
+
+def _nested(func: nodes.FunctionDef) -> bool:
+    parent = func.parent
+    while parent is not None and not isinstance(parent, nodes.Module):
+        if isinstance(parent, (nodes.FunctionDef, nodes.Lambda)):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _is_method(func: nodes.NodeNG) -> bool:
+    return isinstance(func, nodes.FunctionDef) and isinstance(func.parent, nodes.ClassDef) and not _is_static(func)
+
+
+def _is_static(func: nodes.FunctionDef) -> bool:
+    if func.decorators is None:
+        return False
+    return any(
+        isinstance(d, nodes.Name) and d.name == "staticmethod" for d in func.decorators.nodes
+    )
+
+
+def _enclosing_class(node: nodes.NodeNG) -> nodes.ClassDef | None:
+    scope = node.scope()
+    while scope is not None and not isinstance(scope, nodes.Module):
+        if isinstance(scope, nodes.FunctionDef) and isinstance(scope.parent, nodes.ClassDef):
+            return scope.parent
+        scope = scope.parent.scope() if scope.parent is not None else None
+    return None
+
+
+def _class_method(klass: nodes.ClassDef, name: str) -> nodes.FunctionDef | None:
+    try:
+        for found in klass.getattr(name):
+            if isinstance(found, nodes.FunctionDef):
+                return found
+    except (astroid.AstroidError, AttributeError):
+        return None
+    return None
+
+
+def names_of_import(stmt: nodes.Import | nodes.ImportFrom, name: str) -> list[str]:
+    from aiscan.engine.names import _import_target
+
+    target = _import_target(stmt, name)
+    return [target] if target else []
+
+
+def _fake_call(func_expr: nodes.NodeNG, parent: nodes.Call) -> nodes.Call:
+    """A call node standing for ``func_expr(...)`` so a partial's target resolves like a call."""
+    fake = nodes.Call(
+        lineno=parent.lineno, col_offset=parent.col_offset, parent=parent.parent,
+        end_lineno=parent.end_lineno, end_col_offset=parent.end_col_offset,
+    )
+    fake.postinit(func=func_expr, args=[], keywords=[])
+    return fake
+
+
+def _validator_facts(func: nodes.NodeNG) -> dict[str, str]:
+    """A function whose body is ``return <guard on a parameter>`` validates that parameter."""
+    if not isinstance(func, nodes.FunctionDef):
+        return {}
+    body = [s for s in func.body if not isinstance(s, nodes.Expr) or not isinstance(s.value, nodes.Const)]
+    if len(body) != 1 or not isinstance(body[0], nodes.Return) or body[0].value is None:
+        return {}
+    facts = guard_facts(body[0].value)
+    params = {str(a.name) for a in func.args.args or []}
+    return {key: kind for key, kind in facts.when_true if key in params and kind != "length-checked"}

@@ -1,0 +1,201 @@
+"""Taint values and the compiled form of taint rules (sources, sinks, sanitizers, propagators)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiscan.engine.names import NameIndex
+from aiscan.model import Rule
+
+# Guard kinds recorded on a taint when a check dominates its use. All but LENGTH_CHECKED make a
+# value safe for every rule, unless a rule says a kind does not sanitize it (guards.ignore-kinds).
+ALLOW_LISTED = "allow-listed"
+MAPPED = "mapped"
+CONVERTED = "converted"
+REGEX_VALIDATED = "regex-validated"
+CHAR_CLASS = "char-class-validated"
+CONSTANT_COMPARED = "constant-compared"
+PATH_CONFINED = "path-confined"
+LENGTH_CHECKED = "length-checked"
+SANITIZER_PREFIX = "sanitizer:"
+NON_SANITIZING = frozenset({LENGTH_CHECKED})
+
+# A flow-graph node: (absolute file path, line, byte column, end line, end byte column, text).
+NodeKey = tuple[str, int, int, int, int, str]
+
+
+@dataclass(frozen=True, order=True)
+class Origin:
+    """Where a taint came from: a source (label, graph node) or a parameter of the function
+    being summarised (``param`` is the parameter's name, or ``self.<field>``)."""
+
+    kind: str  # "source" | "param"
+    label: str
+    node: NodeKey
+
+
+@dataclass(frozen=True)
+class Taint:
+    """A possibly-tainted value: its origins, the guard kinds that hold on every path, and the
+    flow-graph nodes that produced it."""
+
+    origins: frozenset[Origin]
+    guards: frozenset[str] = frozenset()
+    at: frozenset[NodeKey] = frozenset()
+
+    def with_guard(self, kind: str) -> Taint:
+        return Taint(self.origins, self.guards | {kind}, self.at)
+
+    def moved(self, node: NodeKey) -> Taint:
+        return Taint(self.origins, self.guards, frozenset({node}))
+
+    def sanitized_for(self, ignore_kinds: frozenset[str], sanitizer_tag: str) -> bool:
+        for kind in self.guards:
+            if kind.startswith(SANITIZER_PREFIX):
+                if kind == sanitizer_tag:
+                    return True
+                continue
+            if kind not in NON_SANITIZING and kind not in ignore_kinds:
+                return True
+        return False
+
+
+def merge(values: Iterable[Taint | None]) -> Taint | None:
+    """Join of taints from several paths or parts: origins unite, guards must hold on all."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0]
+    origins: frozenset[Origin] = frozenset().union(*(v.origins for v in present))
+    guards = present[0].guards
+    for v in present[1:]:
+        guards = guards & v.guards
+    at: frozenset[NodeKey] = frozenset().union(*(v.at for v in present))
+    return Taint(origins, guards, at)
+
+
+@dataclass(frozen=True)
+class ArgSpec:
+    """Which argument a sink's taint is checked in: a position and/or keyword, or the receiver;
+    ``item`` narrows to one element of a list or tuple display (argv[0])."""
+
+    position: int | None = None
+    keyword: str | None = None
+    receiver: bool = False
+    item: int | None = None
+
+    @staticmethod
+    def parse(raw: Any) -> ArgSpec:
+        if isinstance(raw, int):
+            return ArgSpec(position=raw)
+        text = str(raw)
+        item = None
+        if text.endswith("]") and "[" in text:
+            text, _, rest = text.partition("[")
+            item = int(rest.rstrip("]"))
+        if text == "receiver":
+            return ArgSpec(receiver=True, item=item)
+        if text.isdigit():
+            return ArgSpec(position=int(text), item=item)
+        return ArgSpec(keyword=text, item=item)
+
+
+@dataclass
+class SinkSpec:
+    names: NameIndex
+    raw: Mapping[str, Any]
+    taint: tuple[ArgSpec, ...]
+    label: str
+    args: list[Any] = field(default_factory=list)  # compiled ArgConditions (pattern module)
+
+
+@dataclass
+class SourceSpec:
+    kind: str  # "call" | "attribute" | "parameter"
+    names: NameIndex | None
+    label: str
+    framework: str = "any"
+    raw_names: tuple[str, ...] = ()
+
+
+@dataclass
+class TaintRuleSpec:
+    """One taint rule, compiled."""
+
+    rule: Rule
+    sources: list[SourceSpec]
+    sinks: list[SinkSpec]
+    sanitizers: NameIndex | None
+    ignore_kinds: frozenset[str]
+    require_kind: str | None
+    builtin_guards: bool
+
+    @property
+    def sanitizer_tag(self) -> str:
+        return SANITIZER_PREFIX + self.rule.id
+
+    def accepts(self, taint: Taint) -> list[Origin]:
+        """The source origins of ``taint`` that make a finding for this rule, or []."""
+        if taint.sanitized_for(self.ignore_kinds, self.sanitizer_tag):
+            return []
+        if self.require_kind is not None and self.require_kind not in taint.guards:
+            return []
+        labels = {s.label for s in self.sources}
+        return sorted(o for o in taint.origins if o.kind == "source" and o.label in labels)
+
+
+def _names(items: Sequence[str]) -> NameIndex:
+    return NameIndex(items)
+
+
+def source_label(item: Mapping[str, Any]) -> str:
+    if "label" in item:
+        return str(item["label"])
+    for key in ("call", "attribute"):
+        if key in item:
+            return f"{key}:{','.join(item[key])}"
+    return f"parameter:{item.get('parameter', {}).get('framework', 'any')}"
+
+
+def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
+    from aiscan.matchers.pattern import ArgCondition
+
+    spec = rule.spec
+    sources: list[SourceSpec] = []
+    for item in spec["sources"]:
+        label = source_label(item)
+        if "call" in item:
+            sources.append(SourceSpec("call", _names(item["call"]), label, raw_names=tuple(item["call"])))
+        elif "attribute" in item:
+            sources.append(
+                SourceSpec("attribute", _names(item["attribute"]), label, raw_names=tuple(item["attribute"]))
+            )
+        else:
+            framework = item.get("parameter", {}).get("framework", "any")
+            sources.append(SourceSpec("parameter", None, label, framework=framework))
+    sinks: list[SinkSpec] = []
+    for item in spec["sinks"]:
+        taint = tuple(ArgSpec.parse(t) for t in item.get("taint", ()))
+        sinks.append(
+            SinkSpec(
+                names=_names(item["call"]),
+                raw=item,
+                taint=taint,
+                label=str(item.get("label", item["call"][0])),
+                args=[ArgCondition(a) for a in item.get("args", ())],
+            )
+        )
+    sanitizer_names = [n for item in spec.get("sanitizers", ()) for n in item.get("call", ())]
+    guards = spec.get("guards", {})
+    return TaintRuleSpec(
+        rule=rule,
+        sources=sources,
+        sinks=sinks,
+        sanitizers=_names(sanitizer_names) if sanitizer_names else None,
+        ignore_kinds=frozenset(guards.get("ignore-kinds", ())),
+        require_kind=guards.get("require-kind"),
+        builtin_guards=bool(guards.get("builtin", True)),
+    )

@@ -1,0 +1,84 @@
+"""The example app (examples/shop) is the product's demo: the built-in pack must report exactly
+the defects planted in it, on the lines a reviewer would point at, and nothing on their safe
+twins.
+
+The table grows with every rule family. A row counts once its rule is in the built-in pack, so a
+rule that lands must report its rows here (and nothing else) for this test to pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aiscan import Config, ScanResult, load_rules, scan
+
+REPO = Path(__file__).resolve().parents[1]
+SHOP = REPO / "examples" / "shop"
+
+# (rule id, path from the repository root, line): one row per defect planted in the app.
+EXPECTED: frozenset[tuple[str, str, int]] = frozenset(
+    {
+        # PaymentClient.refund_charge: requests.post(..., verify=False) to the payment provider
+        # (the charge call beside it keeps verification on).
+        ("AIS101", "examples/shop/payments.py", 55),
+        # Password stored as an unsalted SHA-256 (create_staff_user); auth.hash_password uses
+        # PBKDF2, and auth.token_digest's SHA-256 of a random token / utils.etag_for's MD5 of a
+        # JSON body are not password hashes.
+        ("AIS102", "examples/shop/storage.py", 43),
+        # Password-reset token drawn from random.choices (the e-mail verification token uses
+        # secrets.token_urlsafe; utils.with_retries' random.uniform jitter is not a secret).
+        ("AIS103", "examples/shop/auth.py", 118),
+        # The same refund call has no timeout: a stalled provider hangs the worker.
+        ("AIS104", "examples/shop/payments.py", 55),
+        # notify_fulfilment: requests.post to the warehouse without a timeout (the charge,
+        # payout and SMTP calls all pass one).
+        ("AIS104", "examples/shop/payments.py", 82),
+        # A live payment API key written into config.py (the other secrets come from
+        # os.environ[...]).
+        ("AIS105", "examples/shop/config.py", 10),
+        # debug_token_claims: jwt.decode with options={"verify_signature": False}
+        # (decode_access_token pins algorithms=["HS256"] and checks the audience).
+        ("AIS106", "examples/shop/auth.py", 75),
+    }
+)
+# Planted for the taint rules to come (add their rows when the rules land):
+#   storage.py:58  search_products: ORDER BY {sort} interpolated from request.args["sort"]
+#                  (app.py:106) while the WHERE values are bound; orders_for_user (storage.py:97)
+#                  maps the sort key through ORDER_SORT_COLUMNS, and prices() interpolates only
+#                  "?" placeholders.
+#   app.py:174     create_backup: subprocess.run(f"...{label}...", shell=True) with a form field
+#                  that is only length-checked; search_logs (app.py:190) passes an argv list.
+
+
+@pytest.fixture(scope="module")
+def shop_result() -> ScanResult:
+    # An empty Config: the repository's own [tool.aiscan] must not change what the demo shows.
+    return scan([SHOP], config=Config(), jobs=1, root=REPO)
+
+
+def test_shop_findings_are_exactly_the_planted_defects(shop_result: ScanResult) -> None:
+    loaded = {rule.id for rule in load_rules().rules}
+    expected = {row for row in EXPECTED if row[0] in loaded}
+    found = {(f.rule_id, f.path, f.line) for f in shop_result.findings}
+    unexpected = sorted(found - expected)
+    missing = sorted(expected - found)
+    assert not unexpected and not missing, (
+        f"unexpected (false positives, or a new rule's rows not yet in EXPECTED): {unexpected}\n"
+        f"missing (planted defects not reported): {missing}"
+    )
+
+
+def test_shop_scans_without_errors_or_suppressions(shop_result: ScanResult) -> None:
+    assert [str(e) for e in shop_result.errors] == []
+    assert shop_result.suppressed == ()
+    assert shop_result.files_scanned == 7
+
+
+def test_expected_rows_point_at_real_lines() -> None:
+    """Guards the table itself: every row names an existing file and line of code."""
+    for rule_id, path, line in EXPECTED:
+        lines = (REPO / path).read_text(encoding="utf-8").splitlines()
+        assert 1 <= line <= len(lines), (rule_id, path, line)
+        assert lines[line - 1].strip() and not lines[line - 1].lstrip().startswith("#")
