@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -85,21 +86,6 @@ def count_source(folders: list[Path]) -> tuple[int, int]:
                     with open(os.path.join(dirpath, name), "rb") as fh:
                         lines += sum(1 for line in fh if line.strip())
     return files, lines
-
-
-def link_farm(folders: list[Path], farm: Path) -> list[Path]:
-    """Symlinks to the corpus folders outside the repository.
-
-    aiscan honours the .gitignore files above a folder it is given, and the repository's
-    .gitignore ignores .bench/, so aiscan would find no files under .bench/ itself. Every tool
-    gets the same links, so they all read the same files.
-    """
-    links = []
-    for index, folder in enumerate(folders):
-        link = farm / f"{index}-{folder.parent.name if folder.name == 'fastapi' else folder.name}"
-        link.symlink_to(folder, target_is_directory=True)
-        links.append(link)
-    return links
 
 
 def _children(pid: int) -> list[int]:
@@ -200,22 +186,31 @@ def run_tool(result: ToolResult, runs: int, cwd: Path, out: Path, logs: Path) ->
             f" (tree {run.tree_mib or 0:.0f} MiB), exit {run.exit_code}",
             file=sys.stderr,
         )
-    tail = (logs / f"{result.tool}-0.log").read_text(errors="replace").strip().splitlines()
-    if tail:
-        result.note = tail[-1][:200]
+    stderr = (logs / f"{result.tool}-0.log").read_text(errors="replace").strip().splitlines()
     try:
         data = json.loads(out.read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        result.note = stderr[-1][:200] if stderr else "no report written"
         return
     if result.tool == "aiscan":
         result.files = data.get("files_scanned")
         result.findings = len(data.get("findings", []))
+        errors = data.get("errors", [])
+        kinds = Counter(
+            f"{e['kind']}{'' if e.get('fatal', True) else ' (not fatal)'}" for e in errors
+        )
+        if errors:
+            result.note = "scan errors: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     elif result.tool == "bandit":
         result.files = len([k for k in data.get("metrics", {}) if k != "_totals"])
         result.findings = len(data.get("results", []))
+        if data.get("errors"):
+            result.note = f"{len(data['errors'])} files bandit could not scan"
     elif result.tool == "semgrep":
         result.files = len(data.get("paths", {}).get("scanned", []))
         result.findings = len(data.get("results", []))
+        if data.get("errors"):
+            result.note = f"{len(data['errors'])} semgrep errors"
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -257,9 +252,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="aiscan-bench-") as tmp:
         work = Path(tmp)
-        farm = work / "corpus"
-        farm.mkdir()
-        targets = [str(p) for p in link_farm(folders, farm)]
+        targets = [str(p) for p in folders]
         outs = {name: work / f"{name}.json" for name in ("aiscan", "bandit", "semgrep")}
         jobs = ["--jobs", str(args.jobs)] if args.jobs else []
         results = [
@@ -311,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         for result in results:
-            run_tool(result, args.runs, farm, outs[result.tool], work)
+            run_tool(result, args.runs, REPO, outs[result.tool], work)
 
     by_tool = {r.tool: r for r in results}
     print(
@@ -346,8 +339,10 @@ def main(argv: list[str] | None = None) -> int:
     if skipped:
         print(f"\n{skipped}")
     for r in results:
-        if any(run.exit_code not in (0, 1) for run in r.runs) or (r.files == 0):
-            print(f"\nwarning: {r.tool} may not have scanned the slice: {r.note}")
+        if r.note:
+            print(f"\n{r.tool}: {r.note}")
+        if any(run.exit_code not in (0, 1) for run in r.runs) or not r.files:
+            print(f"warning: {r.tool} exited {r.runs[0].exit_code} and scanned {r.files} files")
 
     if args.json:
         Path(args.json).write_text(

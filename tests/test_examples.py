@@ -41,15 +41,23 @@ EXPECTED: frozenset[tuple[str, str, int]] = frozenset(
         # debug_token_claims: jwt.decode with options={"verify_signature": False}
         # (decode_access_token pins algorithms=["HS256"] and checks the audience).
         ("AIS106", "examples/shop/auth.py", 75),
+        # create_backup: the form field "label" (app.py:169), only length-checked, is
+        # interpolated into a subprocess.run(..., shell=True) command line (search_logs, below
+        # it, passes its form field as one element of an argv list).
+        ("AIS201", "examples/shop/app.py", 174),
     }
 )
-# Planted for the taint rules to come (add their rows when the rules land):
-#   storage.py:58  search_products: ORDER BY {sort} interpolated from request.args["sort"]
-#                  (app.py:106) while the WHERE values are bound; orders_for_user (storage.py:97)
-#                  maps the sort key through ORDER_SORT_COLUMNS, and prices() interpolates only
-#                  "?" placeholders.
-#   app.py:174     create_backup: subprocess.run(f"...{label}...", shell=True) with a form field
-#                  that is only length-checked; search_logs (app.py:190) passes an argv list.
+# Where the flow of each taint finding must start: (path, line) of the untrusted data.
+FLOW_SOURCES: dict[tuple[str, str, int], tuple[str, int]] = {
+    ("AIS201", "examples/shop/app.py", 174): ("examples/shop/app.py", 169),
+}
+# Planted for rules still to come (add their rows when the rules land):
+#   storage.py:58  SQL partial parameterization: search_products interpolates ORDER BY {sort},
+#                  which comes from request.args (app.py:106), while binding the WHERE values;
+#                  orders_for_user (storage.py:97) maps the sort key through ORDER_SORT_COLUMNS,
+#                  and prices() interpolates only "?" placeholders.
+#   app.py:174     length-only validation: the backup label is checked only for its length
+#                  before it reaches the shell.
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +76,17 @@ def test_shop_findings_are_exactly_the_planted_defects(shop_result: ScanResult) 
         f"unexpected (false positives, or a new rule's rows not yet in EXPECTED): {unexpected}\n"
         f"missing (planted defects not reported): {missing}"
     )
+
+
+def test_shop_taint_flows_start_at_the_request_data(shop_result: ScanResult) -> None:
+    by_key = {(f.rule_id, f.path, f.line): f for f in shop_result.findings}
+    for key, source in FLOW_SOURCES.items():
+        finding = by_key.get(key)
+        if finding is None:
+            continue  # reported as missing by the test above (or its rule is not loaded yet)
+        assert finding.flow, f"{key}: a taint finding without a flow"
+        start = finding.flow[0].location
+        assert (start.path, start.line) == source, f"{key}: flow starts at {start}"
 
 
 def test_shop_scans_without_errors_or_suppressions(shop_result: ScanResult) -> None:

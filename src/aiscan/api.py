@@ -68,28 +68,37 @@ def scan(
     base = base.resolve() if base.exists() else base
     cfg = config if config is not None else find_config(base)
     ruleset = rules if rules is not None else load_rules(cfg.rules, builtin=cfg.builtin_rules)
-    unknown = ruleset.unknown_selectors([*cfg.select, *cfg.ignore])
+    per_path = [key for keys in cfg.per_path_ignores.values() for key in keys]
+    unknown = ruleset.unknown_selectors([*cfg.select, *cfg.ignore, *per_path])
     if unknown:
         raise UsageError(f"unknown rule or category in select/ignore: {', '.join(unknown)}")
     ruleset = ruleset.select(cfg.select, cfg.ignore)
-    try:
-        found = discover(path_list, root=base, exclude=cfg.exclude, include=cfg.include)
-    except Exception as exc:
-        from aiscan.engine.discovery import DiscoveryError
-
-        if isinstance(exc, DiscoveryError):
-            raise UsageError(str(exc)) from exc
-        raise
-    ppi = [PerPathIgnore(glob, ids) for glob, ids in cfg.per_path_ignores.items()]
+    # Patterns in a configuration file are relative to that file's folder, as in .gitignore.
+    cfg_dir = Path(os.path.abspath(cfg.source)).parent if cfg.source else None
+    found = discover(
+        path_list, root=base, exclude=cfg.exclude, include=cfg.include, pattern_root=cfg_dir
+    )
+    ppi = [
+        PerPathIgnore(glob, ids, str(cfg_dir) if cfg_dir else "")
+        for glob, ids in cfg.per_path_ignores.items()
+    ]
     out = run_files(
-        found.files, ruleset, base, jobs=jobs if jobs is not None else cfg.jobs,
+        found.files,
+        ruleset,
+        base,
+        jobs=jobs if jobs is not None else cfg.jobs,
         per_path_ignores=ppi,
     )
     errors = list(out.errors)
+    # A named path that cannot be scanned is reported and the rest of the scan goes on.
+    errors.extend(ScanError("read-error", path, why) for path, why in found.errors)
+    errors.extend(ScanError("skipped", path, why, fatal=False) for path, why in found.skipped)
+    errors.sort(key=ScanError.sort_key)
     if cfg.allow_parse_errors:
         errors = [
             ScanError(e.kind, e.path, e.message, e.line, e.column, fatal=False)
-            if e.kind == "syntax-error" else e
+            if e.kind == "syntax-error"
+            else e
             for e in errors
         ]
     return ScanResult(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aiscan._version import __version__
-from aiscan.api import UsageError, scan
+from aiscan.api import UsageError, _common_root, scan
 from aiscan.config import Config, ConfigError, find_config, load_config_file
 from aiscan.loader import RuleError, RuleSet, load_rules
 from aiscan.model import SEVERITY_ORDER, Rule, ScanResult
@@ -43,14 +43,28 @@ def _parser() -> argparse.ArgumentParser:
     _rule_options(p)
     p.add_argument("--select", action="append", metavar="ID|NAME|CATEGORY", default=None)
     p.add_argument("--ignore", action="append", metavar="ID|NAME|CATEGORY", default=None)
-    p.add_argument("--fail-on", choices=("error", "warning", "note"), default=None,
-                   help="lowest severity that makes the exit code 1 (default: note)")
+    p.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "note"),
+        default=None,
+        help="lowest severity that makes the exit code 1 (default: note)",
+    )
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
-    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                   help="worker processes (default: the number of cores)")
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: the number of cores)",
+    )
     p.add_argument("--config", metavar="FILE", help="read [tool.aiscan] from this file")
-    p.add_argument("--allow-parse-errors", action="store_true", default=None,
-                   help="files that do not parse do not make the exit code 2")
+    p.add_argument(
+        "--allow-parse-errors",
+        action="store_true",
+        default=None,
+        help="files that do not parse do not make the exit code 2",
+    )
     p.add_argument("--show-suppressed", action="store_true", help="list suppressed findings")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
@@ -66,8 +80,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _rule_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rules", action="append", default=[], metavar="PATH",
-                   help="extra rule files or folders (repeatable)")
+    p.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="extra rule files or folders (repeatable)",
+    )
     p.add_argument("--no-builtin-rules", action="store_true", help="do not load the built-in pack")
 
 
@@ -94,20 +113,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "test-rules":
             return _cmd_test_rules(args)
     except (RuleError, ConfigError, UsageError) as exc:
-        print(f"aiscan: error: {exc}", file=sys.stderr)
+        print(f"aiscan: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("aiscan: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        # A bug, or an input nobody foresaw: still one line (the traceback with -v).
+        logging.getLogger(__name__).info("internal error", exc_info=True)
+        print(
+            f"aiscan: internal error: {type(exc).__name__}: {one_line(str(exc))} "
+            "(this is a bug in aiscan; run with -v for details)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     return EXIT_ERROR
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks turned into spaces, so that a message stays one line."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     if args.config:
-        config = load_config_file(Path(args.config))
+        file_config = load_config_file(Path(args.config))
     else:
-        config = find_config(Path.cwd())
-    config = config.merged(
+        # The configuration the library API would use: the nearest to the scanned paths.
+        file_config = find_config(_common_root([Path(p) for p in args.paths]))
+    config = file_config.merged(
         select=tuple(args.select) if args.select else None,
         ignore=tuple(args.ignore) if args.ignore else None,
         fail_on=args.fail_on,
@@ -117,12 +151,15 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 0:
         raise UsageError("--jobs must be 0 or more")
     out_path = Path(args.output) if args.output else None
-    if out_path is not None and not out_path.parent.exists():
+    if out_path is not None and not out_path.parent.is_dir():
         raise UsageError(f"{args.output}: output folder {out_path.parent} does not exist")
+    if out_path is not None and out_path.is_dir():
+        raise UsageError(f"{args.output}: is a folder, not a file to write the report to")
     ruleset = load_rules(
         [*config.rules, *args.rules],
         builtin=config.builtin_rules and not args.no_builtin_rules,
     )
+    _check_selectors(ruleset, file_config, args)
     result = scan(args.paths, rules=ruleset, config=config, jobs=config.jobs)
     report = _render(result, args, out_path)
     if out_path is None:
@@ -138,8 +175,32 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             sys.stderr.write(summary_line(result) + "\n")
     for err in result.errors:
         if args.format != "text":
-            print(f"aiscan: {err}", file=sys.stderr)
+            print(f"aiscan: {one_line(str(err))}", file=sys.stderr)
     return exit_code(result, config, exit_zero=args.exit_zero)
+
+
+def _check_selectors(ruleset: RuleSet, file_config: Config, args: argparse.Namespace) -> None:
+    """An unknown rule id, name or category is an error that names where it was written."""
+    for option, keys in (("--select", args.select or ()), ("--ignore", args.ignore or ())):
+        unknown = ruleset.unknown_selectors(keys)
+        if unknown:
+            raise UsageError(
+                f"{option} {unknown[0]}: no rule id, name or category is called that "
+                "(see 'aiscan rules')"
+            )
+    where = file_config.source or "configuration"
+    tables: list[tuple[str, Sequence[str]]] = [
+        ("select", file_config.select),
+        ("ignore", file_config.ignore),
+    ]
+    tables += [(f"per-path-ignores.{g!r}", ids) for g, ids in file_config.per_path_ignores.items()]
+    for key, keys in tables:
+        unknown = ruleset.unknown_selectors(keys)
+        if unknown:
+            raise ConfigError(
+                f"{where}: [tool.aiscan] {key}: no rule id, name or category is called "
+                f"{unknown[0]!r}"
+            )
 
 
 def _render(result: ScanResult, args: argparse.Namespace, out_path: Path | None) -> str:
@@ -148,7 +209,9 @@ def _render(result: ScanResult, args: argparse.Namespace, out_path: Path | None)
     if args.format == "sarif":
         return result.to_sarif()
     color = args.color == "always" or (
-        args.color == "auto" and out_path is None and sys.stdout.isatty()
+        args.color == "auto"
+        and out_path is None
+        and sys.stdout.isatty()
         and not os.environ.get("NO_COLOR")
     )
     return result.to_text(color=color, show_suppressed=args.show_suppressed)

@@ -11,14 +11,22 @@ from typing import Any
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 from aiscan.model import SEVERITY_ORDER
 
 _KNOWN_KEYS = frozenset(
     {
-        "include", "exclude", "select", "ignore", "fail-on", "rules", "builtin-rules",
-        "per-path-ignores", "jobs", "allow-parse-errors",
+        "include",
+        "exclude",
+        "select",
+        "ignore",
+        "fail-on",
+        "rules",
+        "builtin-rules",
+        "per-path-ignores",
+        "jobs",
+        "allow-parse-errors",
     }
 )
 
@@ -68,12 +76,15 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
         if key in data:
             kwargs[key] = _strings(path, key, data[key])
     if "rules" in data:
-        kwargs["rules"] = tuple(str((base / p)) for p in _strings(path, "rules", data["rules"]))
+        kwargs["rules"] = tuple(str(base / p) for p in _strings(path, "rules", data["rules"]))
     if "fail-on" in data:
         if data["fail-on"] not in SEVERITY_ORDER:
             raise ConfigError(f"{path}: [tool.aiscan] fail-on must be error, warning or note")
         kwargs["fail_on"] = data["fail-on"]
-    for key, attr in (("builtin-rules", "builtin_rules"), ("allow-parse-errors", "allow_parse_errors")):
+    for key, attr in (
+        ("builtin-rules", "builtin_rules"),
+        ("allow-parse-errors", "allow_parse_errors"),
+    ):
         if key in data:
             if not isinstance(data[key], bool):
                 raise ConfigError(f"{path}: [tool.aiscan] {key} must be true or false")
@@ -87,7 +98,8 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: [tool.aiscan] per-path-ignores must be a table")
         kwargs["per_path_ignores"] = {
-            str(glob): _strings(path, f"per-path-ignores.{glob}", ids) for glob, ids in table.items()
+            str(glob): _strings(path, f"per-path-ignores.{glob}", ids)
+            for glob, ids in table.items()
         }
     return Config(**kwargs)
 

@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 import yaml
 from referencing import Registry, Resource
+from yaml.reader import ReaderError
 
 from aiscan.model import Rule, RuleDocs
 from aiscan.resources import builtin_rules_dir, load_schema, taxonomy
@@ -63,9 +64,7 @@ class RuleSet:
         def hit(rule: Rule, keys: Sequence[str]) -> bool:
             return any(k in (rule.id, rule.name, rule.category) for k in keys)
 
-        kept = tuple(
-            r for r in self.rules if (not select or hit(r, select)) and not hit(r, ignore)
-        )
+        kept = tuple(r for r in self.rules if (not select or hit(r, select)) and not hit(r, ignore))
         return RuleSet(kept, self.models)
 
     def unknown_selectors(self, keys: Iterable[str]) -> list[str]:
@@ -85,26 +84,122 @@ def _parse_yaml(path: Path) -> _Doc:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise RuleError(shown, 0, "", f"not UTF-8 text ({exc.reason})") from exc
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise RuleError(shown, line, "", f"not UTF-8 text ({exc.reason})") from exc
     except OSError as exc:
         raise RuleError(shown, 0, "", f"cannot read: {exc.strerror or exc}") from exc
-    loader = yaml.SafeLoader(text)
+    try:
+        # The reader checks for unprintable characters as it is built, so this is in the try.
+        loader = yaml.SafeLoader(text)
+    except ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        what = (
+            f"unacceptable character #x{exc.character:04x}"
+            if isinstance(exc.character, int)
+            else ""
+        )
+        reason = _one_line(f"{what}: {exc.reason}" if what else exc.reason)
+        raise RuleError(shown, line, "", f"invalid YAML: {reason}") from exc
     try:
         node = loader.get_single_node()
         if node is None:
             raise RuleError(shown, 1, "", "empty file")
+        _check_duplicate_keys(shown, node)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        raise RuleError(shown, line, "", f"invalid YAML: {exc.problem or exc}") from exc
+        raise _yaml_error(shown, text, exc) from exc
     except yaml.YAMLError as exc:
-        raise RuleError(shown, 0, "", f"invalid YAML: {exc}") from exc
+        raise RuleError(shown, 0, "", f"invalid YAML: {_one_line(str(exc))}") from exc
     finally:
         loader.dispose()
     if not isinstance(data, dict):
         raise RuleError(shown, node.start_mark.line + 1, "", "a rule file must be a mapping")
     return _Doc(shown, data, node)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _yaml_error(shown: str, text: str, exc: yaml.MarkedYAMLError) -> RuleError:
+    """A YAML syntax error as one line: where the parser stopped, what it was reading, and the
+    line where the construct it could not finish began."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    message = _one_line(exc.problem or exc.context or str(exc))
+    if exc.context and exc.problem and exc.context_mark is not None:
+        started = exc.context_mark.line + 1
+        message += f" ({_one_line(exc.context)}" + (
+            f" started on line {started})" if started != line else ")"
+        )
+    return RuleError(shown, line, _field(_yaml_path_at_error(text)), f"invalid YAML: {message}")
+
+
+def _yaml_path_at_error(text: str) -> list[str | int]:
+    """The key path the YAML parser was inside when it failed (empty when unknown)."""
+
+    @dataclass
+    class Open:
+        mapping: bool
+        key: Any = None
+        key_next: bool = True
+        index: int = -1
+
+    stack: list[Open] = []
+
+    def child(value: Any = None) -> None:
+        if not stack:
+            return
+        top = stack[-1]
+        if not top.mapping:
+            top.index += 1
+        elif top.key_next:
+            top.key, top.key_next = value, False
+        else:
+            top.key_next = True
+
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.ScalarEvent):
+                child(event.value)
+            elif isinstance(event, yaml.AliasEvent):
+                child()
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                child()
+                stack.append(Open(isinstance(event, yaml.MappingStartEvent)))
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)) and stack:
+                stack.pop()
+    except yaml.YAMLError:
+        return [
+            o.key if o.mapping else o.index
+            for o in stack
+            if (o.mapping and isinstance(o.key, str)) or (not o.mapping and o.index >= 0)
+        ]
+    return []
+
+
+def _check_duplicate_keys(shown: str, root: yaml.Node) -> None:
+    """PyYAML keeps the last of two equal keys silently; a rule file must not say two things."""
+    todo: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
+    while todo:
+        node, path = todo.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                line = key_node.start_mark.line + 1
+                if key is not None and key in seen:
+                    raise RuleError(
+                        shown,
+                        line,
+                        _field((*path, key)),
+                        f"duplicate key {key!r} (first on line {seen[key]})",
+                    )
+                if key is not None:
+                    seen[key] = line
+                todo.append((value_node, (*path, key if key is not None else "?")))
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend((child, (*path, i)) for i, child in enumerate(node.value))
 
 
 def _line_of(node: yaml.Node, path: Sequence[str | int]) -> int:
@@ -154,8 +249,47 @@ def _validate(doc: _Doc, schema_name: str) -> None:
     if not errors:
         return
     best = jsonschema.exceptions.best_match(errors)
-    path = list(best.absolute_path)
-    raise RuleError(doc.path, _line_of(doc.node, path), _field(path), _schema_message(best))
+    path: list[str | int] = list(best.absolute_path)
+    if best.validator == "additionalProperties" and isinstance(best.instance, dict):
+        # Point at the first unknown key itself, not at the mapping that holds it.
+        allowed = best.schema.get("properties", {}) if isinstance(best.schema, dict) else {}
+        extra = [k for k in best.instance if k not in allowed]
+        if extra:
+            path.append(str(extra[0]))
+            message = f"unknown field {extra[0]!r}"
+            raise RuleError(doc.path, _line_of_key(doc.node, path), _field(path), message)
+    if best.validator == "required" and isinstance(best.instance, dict):
+        missing = [k for k in best.validator_value if k not in best.instance]
+        if missing:
+            where = _field([*path, missing[0]])
+            raise RuleError(
+                doc.path,
+                _line_of(doc.node, path),
+                where,
+                f"required field {missing[0]!r} is missing",
+            )
+    raise RuleError(
+        doc.path, _line_of(doc.node, path), _field(path), _one_line(_schema_message(best))
+    )
+
+
+def _line_of_key(node: yaml.Node, path: Sequence[str | int]) -> int:
+    """The line of the last key of ``path`` (for a key whose value may span several lines)."""
+    parent = node
+    for step in path[:-1]:
+        found = None
+        if isinstance(parent, yaml.MappingNode):
+            found = next((v for k, v in parent.value if k.value == step), None)
+        elif isinstance(parent, yaml.SequenceNode) and isinstance(step, int):
+            found = parent.value[step] if step < len(parent.value) else None
+        if found is None:
+            return _line_of(node, path)
+        parent = found
+    if isinstance(parent, yaml.MappingNode):
+        for key_node, _ in parent.value:
+            if key_node.value == path[-1]:
+                return int(key_node.start_mark.line) + 1
+    return _line_of(node, path)
 
 
 def _schema_message(err: jsonschema.ValidationError) -> str:
@@ -166,7 +300,9 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
     return str(err.message)
 
 
-def _walk(data: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+def _walk(
+    data: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     yield path, data
     if isinstance(data, dict):
         for key, value in data.items():
@@ -183,7 +319,10 @@ def _check_regexes(doc: _Doc) -> None:
                 re.compile(value)
             except (re.error, TypeError) as exc:
                 raise RuleError(
-                    doc.path, _line_of(doc.node, path), _field(path), f"regex does not compile: {exc}"
+                    doc.path,
+                    _line_of(doc.node, path),
+                    _field(path),
+                    f"regex does not compile: {exc}",
                 ) from exc
 
 
@@ -280,7 +419,9 @@ def load_rules(paths: Iterable[str | Path] = (), *, builtin: bool = True) -> Rul
             name = doc.data["model"]
             if name in models:
                 raise RuleError(
-                    doc.path, _line_of(doc.node, ["model"]), "model",
+                    doc.path,
+                    _line_of(doc.node, ["model"]),
+                    "model",
                     f"duplicate model ${name} (also in {models[name].source})",
                 )
             models[name] = Model(
@@ -298,20 +439,26 @@ def load_rules(paths: Iterable[str | Path] = (), *, builtin: bool = True) -> Rul
         data = doc.data
         if data["category"] not in categories:
             raise RuleError(
-                doc.path, _line_of(doc.node, ["category"]), "category",
+                doc.path,
+                _line_of(doc.node, ["category"]),
+                "category",
                 f"unknown category {data['category']!r} (not in the taxonomy)",
             )
         stem = Path(doc.path).stem
         if data["name"] != stem:
             raise RuleError(
-                doc.path, _line_of(doc.node, ["name"]), "name",
+                doc.path,
+                _line_of(doc.node, ["name"]),
+                "name",
                 f"name {data['name']!r} must equal the file name {stem!r}",
             )
         for key, seen in (("id", by_id), ("name", by_name)):
             other = seen.get(data[key])
             if other is not None:
                 raise RuleError(
-                    doc.path, _line_of(doc.node, [key]), key,
+                    doc.path,
+                    _line_of(doc.node, [key]),
+                    key,
                     f"duplicate {key} {data[key]!r} (also in {other.source})",
                 )
         spec = _expand(doc, models, data, (), None)

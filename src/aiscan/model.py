@@ -128,6 +128,7 @@ ErrorKind = Literal[
     "recursion-limit",
     "budget-exceeded",
     "bad-suppression",
+    "skipped",
 ]
 
 

@@ -47,7 +47,8 @@ def parse_suppressions(text: str) -> tuple[dict[int, Suppression], list[BadSuppr
         if full is None:
             bad.append(
                 BadSuppression(
-                    line, col + 1,
+                    line,
+                    col + 1,
                     "suppression needs rule ids and a reason: "
                     "# aiscan: ignore[AIS102] -- why this is safe",
                 )
@@ -61,7 +62,8 @@ def parse_suppressions(text: str) -> tuple[dict[int, Suppression], list[BadSuppr
         if not reason:
             bad.append(
                 BadSuppression(
-                    line, col + 1,
+                    line,
+                    col + 1,
                     f"suppression of {', '.join(ids)} gives no reason (add ' -- why this is safe')",
                 )
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -165,7 +166,7 @@ def _call_sites(func: nodes.FunctionDef) -> list[nodes.Call]:
     name = str(func.name)
     owner = func.parent
     out: list[nodes.Call] = []
-    for call in func.root().nodes_of_class(nodes.Call):
+    for call in _calls_by_callee_name(func.root()).get(name, ()):
         target = call.func
         if isinstance(target, nodes.Name) and target.name == name:
             try:
@@ -188,6 +189,26 @@ def _call_sites(func: nodes.FunctionDef) -> list[nodes.Call]:
     return out
 
 
+_CALLS_BY_NAME: weakref.WeakKeyDictionary[nodes.NodeNG, dict[str, list[nodes.Call]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _calls_by_callee_name(module: nodes.NodeNG) -> dict[str, list[nodes.Call]]:
+    """The module's calls of ``name(...)`` and ``x.name(...)``, by ``name``; built once."""
+    cached = _CALLS_BY_NAME.get(module)
+    if cached is None:
+        cached = {}
+        for call in module.nodes_of_class(nodes.Call):
+            target = call.func
+            if isinstance(target, nodes.Name):
+                cached.setdefault(str(target.name), []).append(call)
+            elif isinstance(target, nodes.Attribute):
+                cached.setdefault(str(target.attrname), []).append(call)
+        _CALLS_BY_NAME[module] = cached
+    return cached
+
+
 def enclosing_class(node: nodes.NodeNG) -> nodes.ClassDef | None:
     """The class whose body (or method bodies) holds ``node``."""
     current = node.parent
@@ -196,9 +217,7 @@ def enclosing_class(node: nodes.NodeNG) -> nodes.ClassDef | None:
     return current
 
 
-def _purpose_walk(
-    node: nodes.NodeNG, max_up: int
-) -> tuple[list[str], nodes.FunctionDef | None]:
+def _purpose_walk(node: nodes.NodeNG, max_up: int) -> tuple[list[str], nodes.FunctionDef | None]:
     """Purpose names, and the function ``node`` is returned from when the walk ends there."""
     out: list[str] = []
     returned_from: nodes.FunctionDef | None = None

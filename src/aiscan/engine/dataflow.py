@@ -42,20 +42,63 @@ Env = dict[str, Taint]
 # Calls whose result carries no data of their arguments (a number, a bool, a type ...).
 _CLEAN_RESULT = frozenset(
     {
-        "len", "bool", "isinstance", "issubclass", "hasattr", "callable", "id", "hash", "type",
-        "any", "all", "ord", "abs", "round", "min", "max", "sum", "range", "enumerate_index",
-        "os.path.exists", "os.path.isfile", "os.path.isdir", "os.path.getsize",
-        "hmac.compare_digest", "secrets.compare_digest",
+        "len",
+        "bool",
+        "isinstance",
+        "issubclass",
+        "hasattr",
+        "callable",
+        "id",
+        "hash",
+        "type",
+        "any",
+        "all",
+        "ord",
+        "abs",
+        "round",
+        "min",
+        "max",
+        "sum",
+        "range",
+        "enumerate_index",
+        "os.path.exists",
+        "os.path.isfile",
+        "os.path.isdir",
+        "os.path.getsize",
+        "hmac.compare_digest",
+        "secrets.compare_digest",
     }
 )
 _CONVERTERS = frozenset(
-    {"int", "float", "complex", "bool", "uuid.UUID", "decimal.Decimal", "datetime.date.fromisoformat",
-     "datetime.datetime.fromisoformat", "ipaddress.ip_address"}
+    {
+        "int",
+        "float",
+        "complex",
+        "bool",
+        "uuid.UUID",
+        "decimal.Decimal",
+        "datetime.date.fromisoformat",
+        "datetime.datetime.fromisoformat",
+        "ipaddress.ip_address",
+    }
 )
 # Methods that put their argument's data into the object they are called on.
 _MUTATORS = frozenset(
-    {"append", "extend", "insert", "add", "update", "setdefault", "put", "put_nowait", "write",
-     "writelines", "appendleft", "extendleft", "push"}
+    {
+        "append",
+        "extend",
+        "insert",
+        "add",
+        "update",
+        "setdefault",
+        "put",
+        "put_nowait",
+        "write",
+        "writelines",
+        "appendleft",
+        "extendleft",
+        "push",
+    }
 )
 MAX_STEPS = 40_000
 
@@ -158,12 +201,12 @@ class FunctionAnalysis:
             self.param_names.append(str(name))
             key = node_key(self.path, func, f"parameter {name}")
             self.graph.add_node(key)
-            self.env[str(name)] = Taint(frozenset({Origin("param", str(name), key)}), at=frozenset({key}))
+            self.env[str(name)] = Taint.of([Origin("param", str(name), key)], at=frozenset({key}))
 
     def param_taint(self, func: nodes.NodeNG, name: str) -> Taint:
         key = node_key(self.path, func, f"parameter {name}")
         self.graph.add_node(key)
-        return Taint(frozenset({Origin("param", name, key)}), at=frozenset({key}))
+        return Taint.of([Origin("param", name, key)], at=frozenset({key}))
 
     # -- graph --------------------------------------------------------------------------------
 
@@ -190,14 +233,11 @@ class FunctionAnalysis:
         saved = self.env
         self.env = env
         try:
-            for stmt in body:
-                if self.exec_stmt(stmt):
-                    return True
-            return False
+            return any(self.exec_stmt(stmt) for stmt in body)
         finally:
             self.env = saved
 
-    def exec_stmt(self, stmt: nodes.NodeNG) -> bool:  # noqa: C901, PLR0915 - one case per statement
+    def exec_stmt(self, stmt: nodes.NodeNG) -> bool:  # noqa: C901 - one case per statement
         self.tick()
         env = self.env
         if isinstance(stmt, nodes.Assign):
@@ -259,7 +299,10 @@ class FunctionAnalysis:
             self._apply(env, facts.when_true)
             return False
         if isinstance(stmt, (nodes.FunctionDef, nodes.AsyncFunctionDef)):
-            self.engine.nested_function(self, stmt)
+            # Module-level functions are summarised bottom-up over the call graph; only
+            # functions defined inside a function close over its variables.
+            if not isinstance(self.scope, nodes.Module):
+                self.engine.nested_function(self, stmt)
             return False
         if isinstance(stmt, nodes.ClassDef):
             return False
@@ -282,7 +325,9 @@ class FunctionAnalysis:
                 if key:
                     env.pop(key, None)
             return False
-        if isinstance(stmt, (nodes.Global, nodes.Nonlocal, nodes.Pass, nodes.Import, nodes.ImportFrom)):
+        if isinstance(
+            stmt, (nodes.Global, nodes.Nonlocal, nodes.Pass, nodes.Import, nodes.ImportFrom)
+        ):
             return False
         for child in stmt.get_children():
             if isinstance(child, nodes.NodeNG) and not isinstance(child, nodes.Statement):
@@ -293,7 +338,9 @@ class FunctionAnalysis:
         effect, self._pending = self._pending, None
         return effect
 
-    def _exec_if(self, test: nodes.NodeNG, body: list[nodes.NodeNG], orelse: list[nodes.NodeNG]) -> bool:
+    def _exec_if(
+        self, test: nodes.NodeNG, body: list[nodes.NodeNG], orelse: list[nodes.NodeNG]
+    ) -> bool:
         env = self.env
         self.eval(test)
         facts = self.engine.guard_facts(self, test)
@@ -365,6 +412,10 @@ class FunctionAnalysis:
     def _apply(self, env: Env, facts: Iterable[tuple[str, str]]) -> None:
         for key, kind in facts:
             current = env.get(key)
+            if current is None and key.startswith("self.") and self.engine.field_owner(self):
+                # A field checked before its first read: the check applies to what callers
+                # put there, so the field's input is materialised here.
+                current = self.engine.field_taint(self, key)
             if current is None:
                 current = self.globals_env.get(key)
             if current is not None:
@@ -382,7 +433,9 @@ class FunctionAnalysis:
     ) -> None:
         env = self.env if env is None else env
         if isinstance(target, (nodes.Tuple, nodes.List)):
-            elements = value_node.elts if isinstance(value_node, (nodes.Tuple, nodes.List)) else None
+            elements = (
+                value_node.elts if isinstance(value_node, (nodes.Tuple, nodes.List)) else None
+            )
             for index, elt in enumerate(target.elts):
                 if elements is not None and len(elements) == len(target.elts):
                     sub = self.eval(elements[index])
@@ -425,7 +478,7 @@ class FunctionAnalysis:
 
     # -- expressions --------------------------------------------------------------------------
 
-    def eval(self, node: nodes.NodeNG) -> Taint | None:  # noqa: C901, PLR0915 - one case per node type
+    def eval(self, node: nodes.NodeNG) -> Taint | None:
         self.tick()
         if isinstance(node, nodes.Const):
             return None
@@ -504,6 +557,9 @@ class FunctionAnalysis:
         return self.globals_env.get(name)
 
     def read_attribute(self, node: nodes.Attribute) -> Taint | None:
+        field_kind = self.engine.model_field_kind(self, node)
+        if field_kind == "safe":
+            return None
         source = self.engine.source_for_expr(self, node)
         if source is not None:
             return source
@@ -590,10 +646,19 @@ def taint_of_arg(
                 arg_node, taint = kw.value, keywords.get(spec.keyword)
     if arg_node is None and spec.position is not None:
         args = call.args or []
-        if spec.position < len(args) and not any(isinstance(a, nodes.Starred) for a in args[: spec.position + 1]):
+        if spec.position < len(args) and not any(
+            isinstance(a, nodes.Starred) for a in args[: spec.position + 1]
+        ):
             arg_node, taint = args[spec.position], positional[spec.position]
     if arg_node is None or spec.item is None:
         return taint, arg_node
+    if isinstance(arg_node, nodes.Name):
+        # argv = ["convert", name, ...]; subprocess.run(argv): the display it was built from.
+        from aiscan.matchers.values import resolved_value
+
+        bound = resolved_value(arg_node)
+        if isinstance(bound, (nodes.List, nodes.Tuple)):
+            arg_node = bound
     if isinstance(arg_node, (nodes.List, nodes.Tuple)):
         if spec.item < len(arg_node.elts):
             element = arg_node.elts[spec.item]

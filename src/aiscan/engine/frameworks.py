@@ -12,9 +12,28 @@ from aiscan.engine.names import names_of
 # Attributes of a request object that hold client-controlled data (Django, DRF, Starlette).
 REQUEST_DATA_ATTRS = frozenset(
     {
-        "GET", "POST", "body", "COOKIES", "META", "FILES", "headers", "data", "query_params",
-        "path_params", "cookies", "args", "form", "values", "json", "path", "path_info",
-        "query_string", "url", "full_path", "raw_post_data", "stream",
+        "GET",
+        "POST",
+        "body",
+        "COOKIES",
+        "META",
+        "FILES",
+        "headers",
+        "data",
+        "query_params",
+        "path_params",
+        "cookies",
+        "args",
+        "form",
+        "values",
+        "json",
+        "path",
+        "path_info",
+        "query_string",
+        "url",
+        "full_path",
+        "raw_post_data",
+        "stream",
     }
 )
 REQUEST_DATA_METHODS = frozenset({"json", "form", "body", "get_json", "get_data", "stream"})
@@ -22,25 +41,54 @@ REQUEST_DATA_METHODS = frozenset({"json", "form", "body", "get_json", "get_data"
 # Annotations that make a FastAPI parameter a non-string value after validation.
 _SAFE_ANNOTATIONS = frozenset(
     {
-        "int", "float", "bool", "complex", "uuid.UUID", "UUID", "datetime.datetime", "datetime",
-        "datetime.date", "date", "datetime.time", "decimal.Decimal", "Decimal",
-        "pydantic.types.PositiveInt", "pydantic.PositiveInt", "pydantic.conint",
-        "ipaddress.IPv4Address", "ipaddress.IPv6Address",
+        "int",
+        "float",
+        "bool",
+        "complex",
+        "uuid.UUID",
+        "UUID",
+        "datetime.datetime",
+        "datetime",
+        "datetime.date",
+        "date",
+        "datetime.time",
+        "decimal.Decimal",
+        "Decimal",
+        "pydantic.types.PositiveInt",
+        "pydantic.PositiveInt",
+        "pydantic.conint",
+        "ipaddress.IPv4Address",
+        "ipaddress.IPv6Address",
     }
 )
 _NOT_DATA_ANNOTATIONS = frozenset(
     {
-        "fastapi.BackgroundTasks", "BackgroundTasks", "fastapi.Response", "Response",
-        "starlette.responses.Response", "sqlalchemy.orm.Session", "Session",
-        "sqlalchemy.orm.session.Session", "fastapi.security.HTTPAuthorizationCredentials",
-        "fastapi.WebSocket", "WebSocket",
+        "fastapi.BackgroundTasks",
+        "BackgroundTasks",
+        "fastapi.Response",
+        "Response",
+        "starlette.responses.Response",
+        "sqlalchemy.orm.Session",
+        "Session",
+        "sqlalchemy.orm.session.Session",
+        "fastapi.security.HTTPAuthorizationCredentials",
+        "fastapi.WebSocket",
+        "WebSocket",
     }
 )
 _REQUEST_ANNOTATIONS = frozenset(
-    {"fastapi.Request", "Request", "starlette.requests.Request", "django.http.HttpRequest",
-     "HttpRequest", "rest_framework.request.Request"}
+    {
+        "fastapi.Request",
+        "Request",
+        "starlette.requests.Request",
+        "django.http.HttpRequest",
+        "HttpRequest",
+        "rest_framework.request.Request",
+    }
 )
-_FLASK_PARAM = re.compile(r"<(?:(?P<conv>[a-zA-Z_]+)(?:\([^)]*\))?:)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
+_FLASK_PARAM = re.compile(
+    r"<(?:(?P<conv>[a-zA-Z_]+)(?:\([^)]*\))?:)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>"
+)
 _SAFE_FLASK_CONVERTERS = frozenset({"int", "float", "uuid"})
 
 
@@ -66,7 +114,13 @@ def _is_fastapi_style(func: nodes.FunctionDef) -> bool:
     for deco in func.decorators.nodes:
         target = deco.func if isinstance(deco, nodes.Call) else deco
         if isinstance(target, nodes.Attribute) and target.attrname in (
-            "get", "post", "put", "patch", "delete", "api_route", "websocket"
+            "get",
+            "post",
+            "put",
+            "patch",
+            "delete",
+            "api_route",
+            "websocket",
         ):
             return _module_uses(func, "fastapi") or _module_uses(func, "starlette")
     return False
@@ -130,10 +184,80 @@ def _is_enum(annotation: nodes.NodeNG) -> bool:
         return False
     if isinstance(inferred, nodes.ClassDef):
         try:
-            return any(a.qname() in ("enum.Enum", "enum.IntEnum", "enum.StrEnum") for a in inferred.ancestors())
+            return any(
+                a.qname() in ("enum.Enum", "enum.IntEnum", "enum.StrEnum")
+                for a in inferred.ancestors()
+            )
         except Exception:  # noqa: BLE001
             return False
     return False
+
+
+_VALIDATING_PARAMS = frozenset({"Query", "Path", "Header", "Cookie", "Form", "Body"})
+_ANCHORED = re.compile(r"^\^.*\$$|^\\A.*\\Z$", re.DOTALL)
+
+
+def validated_by_pattern(node: nodes.NodeNG | None) -> bool:
+    """``Query(pattern=r"^[a-z]+$")``: FastAPI rejects values the anchored pattern refuses."""
+    if not isinstance(node, nodes.Call):
+        return False
+    if not {n.rsplit(".", 1)[-1] for n in names_of(node.func)} & _VALIDATING_PARAMS:
+        return False
+    for kw in node.keywords or []:
+        if kw.arg in ("pattern", "regex") and isinstance(kw.value, nodes.Const):
+            value = kw.value.value
+            if isinstance(value, str) and _ANCHORED.match(value):
+                return True
+    return False
+
+
+def model_class(annotation: nodes.NodeNG | None) -> nodes.ClassDef | None:
+    """The class of a parameter annotated with a pydantic model or a dataclass."""
+    if annotation is None or not isinstance(annotation, (nodes.Name, nodes.Attribute)):
+        return None
+    try:
+        from astroid.util import safe_infer
+
+        inferred = safe_infer(annotation)
+    except Exception:  # noqa: BLE001 - unknown annotation: not a model
+        return None
+    if not isinstance(inferred, nodes.ClassDef):
+        return None
+    model_bases = {"pydantic.main.BaseModel", "pydantic.BaseModel", "sqlmodel.SQLModel"}
+    # The bases as written (pydantic need not be installed where aiscan runs), then the
+    # ancestors astroid can see (a project base class deriving from BaseModel).
+    written = {n for base in inferred.bases for n in names_of(base)}
+    if written & model_bases:
+        return inferred
+    try:
+        ancestors = {a.qname() for a in inferred.ancestors()}
+    except Exception:  # noqa: BLE001
+        ancestors = set()
+    if ancestors & model_bases:
+        return inferred
+    if inferred.decorators is not None and any(
+        "dataclass" in n.as_string() for n in inferred.decorators.nodes
+    ):
+        return inferred
+    return None
+
+
+def field_annotation(klass: nodes.ClassDef, name: str) -> nodes.NodeNG | None:
+    """The annotation of field ``name`` in a model class (or its bases)."""
+    try:
+        classes = [klass, *klass.ancestors()]
+    except Exception:  # noqa: BLE001
+        classes = [klass]
+    for cls in classes:
+        for stmt in cls.body:
+            if (
+                isinstance(stmt, nodes.AnnAssign)
+                and isinstance(stmt.target, nodes.AssignName)
+                and stmt.target.name == name
+            ):
+                annotation: nodes.NodeNG = stmt.annotation
+                return annotation
+    return None
 
 
 def handler_parameter_role(
@@ -146,11 +270,15 @@ def handler_parameter_role(
         if {n.rsplit(".", 1)[-1] for n in names_of(default.func)} & {"Depends", "Security"}:
             return None
     if route_decorated(func):
+        if validated_by_pattern(default) or _annotated_with_pattern(annotation):
+            return None
         kind = annotation_kind(annotation)
         if kind == "request":
             return "request"
         if kind in ("safe", "other"):
             return None
+        if _is_fastapi_style(func) and model_class(annotation) is not None:
+            return "model"
         if _is_fastapi_style(func):
             return "data"
         for path in _route_paths(func):
@@ -166,6 +294,14 @@ def handler_parameter_role(
     if isinstance(func.parent, nodes.ClassDef) and index == 1 and name == "request":
         return "request"
     return None
+
+
+def _annotated_with_pattern(annotation: nodes.NodeNG | None) -> bool:
+    if isinstance(annotation, nodes.Subscript) and isinstance(annotation.slice, nodes.Tuple):
+        head = {n.rsplit(".", 1)[-1] for n in names_of(annotation.value)}
+        if "Annotated" in head:
+            return any(validated_by_pattern(e) for e in annotation.slice.elts[1:])
+    return False
 
 
 def _default_of(func: nodes.FunctionDef, param: nodes.AssignName) -> nodes.NodeNG | None:

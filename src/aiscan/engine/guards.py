@@ -30,8 +30,16 @@ _SAFE_TYPES = frozenset({"int", "float", "bool", "uuid.UUID", "UUID", "decimal.D
 _END_ANCHOR = re.compile(r"(?<!\\)(\$|\\Z|\\z)\)?$")
 _TERMINATING_CALLS = frozenset(
     {
-        "abort", "flask.abort", "werkzeug.exceptions.abort", "sys.exit", "exit", "quit",
-        "os._exit", "os.abort", "pytest.fail", "pytest.skip",
+        "abort",
+        "flask.abort",
+        "werkzeug.exceptions.abort",
+        "sys.exit",
+        "exit",
+        "quit",
+        "os._exit",
+        "os.abort",
+        "pytest.fail",
+        "pytest.skip",
     }
 )
 
@@ -50,6 +58,10 @@ class GuardFacts:
 def var_key(node: nodes.NodeNG) -> str | None:
     """The variable a guard speaks about: ``x``, ``self.x``, or ``x`` under ``x.lower()``."""
     if isinstance(node, nodes.Name):
+        return str(node.name)
+    if isinstance(node, nodes.NamedExpr):
+        return var_key(node.target)
+    if isinstance(node, nodes.AssignName):
         return str(node.name)
     if isinstance(node, nodes.Attribute) and isinstance(node.expr, nodes.Name):
         return f"{node.expr.name}.{node.attrname}"
@@ -79,7 +91,9 @@ def is_constant_collection(node: nodes.NodeNG) -> bool:
         if isinstance(inferred, (nodes.List, nodes.Tuple, nodes.Set)):
             return bool(inferred.elts) and all(isinstance(e, nodes.Const) for e in inferred.elts)
         if isinstance(inferred, nodes.Dict):
-            return bool(inferred.items) and all(isinstance(k, nodes.Const) for k, _ in inferred.items)
+            return bool(inferred.items) and all(
+                isinstance(k, nodes.Const) for k, _ in inferred.items
+            )
         if isinstance(inferred, nodes.ClassDef):
             return any(str(a).endswith("Enum") for a in _ancestor_names(inferred))
     return False
@@ -202,11 +216,16 @@ def _path_var(node: nodes.NodeNG) -> str | None:
             names = names_of(node.func)
             if names & _RESOLVERS and node.args:
                 return var_key(node.args[0]) or _path_var(node.args[0])
-            if isinstance(node.func, nodes.Attribute) and node.func.attrname in ("resolve", "absolute"):
+            if isinstance(node.func, nodes.Attribute) and node.func.attrname in (
+                "resolve",
+                "absolute",
+            ):
                 inner = node.func.expr
-                if isinstance(inner, nodes.Call) and inner.args and names_of(inner.func) & {
-                    "pathlib.Path", "Path"
-                }:
+                if (
+                    isinstance(inner, nodes.Call)
+                    and inner.args
+                    and names_of(inner.func) & {"pathlib.Path", "Path"}
+                ):
                     return var_key(inner.args[0]) or _path_var(inner.args[0])
                 if isinstance(inner, nodes.BinOp) and inner.op == "/":
                     return var_key(inner.right)
@@ -221,17 +240,20 @@ def _normalised_name(node: nodes.Name) -> bool:
     return isinstance(bound, nodes.Call) and bool(names_of(bound.func) & _RESOLVERS)
 
 
-def guard_facts(test: nodes.NodeNG) -> GuardFacts:  # noqa: C901 - one branch per guard form
+def guard_facts(test: nodes.NodeNG) -> GuardFacts:
     """The guard facts of an ``if``/``while``/``assert`` test."""
     if isinstance(test, nodes.UnaryOp) and test.op == "not":
         return guard_facts(test.operand).negated()
     if isinstance(test, nodes.BoolOp):
         parts = [guard_facts(v) for v in test.values]
         if test.op == "and":
-            return GuardFacts(when_true=tuple(f for p in parts for f in p.when_true),
-                              when_false=_length_only(parts))
-        return GuardFacts(when_true=_length_only(parts),
-                          when_false=tuple(f for p in parts for f in p.when_false))
+            return GuardFacts(
+                when_true=tuple(f for p in parts for f in p.when_true),
+                when_false=_length_only(parts),
+            )
+        return GuardFacts(
+            when_true=_length_only(parts), when_false=tuple(f for p in parts for f in p.when_false)
+        )
     if isinstance(test, nodes.Name):
         return GuardFacts(((test.name, LENGTH_CHECKED),), ((test.name, LENGTH_CHECKED),))
     if isinstance(test, nodes.Compare) and len(test.ops) >= 1:
@@ -252,8 +274,10 @@ def guard_facts(test: nodes.NodeNG) -> GuardFacts:  # noqa: C901 - one branch pe
                 value = const_value(b) if key else None
                 if key and has_const(b) and value is not None:
                     fact = ((key, CONSTANT_COMPARED),)
-                    return GuardFacts(when_true=fact) if op in ("==", "is") else GuardFacts(
-                        when_false=fact
+                    return (
+                        GuardFacts(when_true=fact)
+                        if op in ("==", "is")
+                        else GuardFacts(when_false=fact)
                     )
         lengths = [_len_var(n) for n in (left, *(r for _, r in test.ops))]
         keys = [k for k in lengths if k]
@@ -286,9 +310,7 @@ def guard_facts(test: nodes.NodeNG) -> GuardFacts:  # noqa: C901 - one branch pe
 
 def _length_only(parts: list[GuardFacts]) -> tuple[Fact, ...]:
     """Length checks hold on every branch of an and/or (they record that a check happened)."""
-    return tuple(
-        f for p in parts for f in (*p.when_true, *p.when_false) if f[1] == LENGTH_CHECKED
-    )
+    return tuple(f for p in parts for f in (*p.when_true, *p.when_false) if f[1] == LENGTH_CHECKED)
 
 
 def _len_var(node: nodes.NodeNG) -> str | None:

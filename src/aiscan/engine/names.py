@@ -12,6 +12,7 @@ import builtins
 import fnmatch
 import functools
 import logging
+import warnings
 from collections.abc import Iterable
 
 import astroid
@@ -140,6 +141,44 @@ def inferred_names(node: nodes.NodeNG) -> frozenset[str]:
 def canonical_name(qname: str) -> str | None:
     """Where astroid finds the public name ``qname`` defined (``requests.get`` ->
     ``requests.api.get``), or None when it cannot be resolved in this environment."""
+    return _astroid_canonical(qname)
+
+
+@functools.cache
+def _runtime_canonical(qname: str) -> str | None:
+    """The interpreter's view of where ``qname`` is defined (imports the module it names)."""
+    import importlib
+    import sys
+
+    parts = qname.split(".")
+    for cut in range(len(parts), 0, -1):
+        modname = ".".join(parts[:cut])
+        module = sys.modules.get(modname)
+        if module is None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    module = importlib.import_module(modname)
+            except Exception:  # noqa: BLE001 - a module that fails to import is "unknown"
+                continue
+        obj: object = module
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except Exception:  # noqa: BLE001 - proxies (flask.request) raise anything on access
+            return None
+        mod = getattr(obj, "__module__", None)
+        qual = getattr(obj, "__qualname__", None)
+        if isinstance(obj, type(sys)):
+            return str(obj.__name__)
+        if isinstance(mod, str) and isinstance(qual, str) and "<" not in qual:
+            return f"{mod}.{qual}"
+        return None
+    return None
+
+
+@functools.cache
+def _astroid_canonical(qname: str) -> str | None:
     parts = qname.split(".")
     for cut in range(len(parts), 0, -1):
         modname = ".".join(parts[:cut])
@@ -149,7 +188,7 @@ def canonical_name(qname: str) -> str | None:
             continue
         try:
             for attr in parts[cut:]:
-                found = obj.getattr(attr)  # type: ignore[attr-defined]
+                found = obj.getattr(attr)
                 target = found[0]
                 if isinstance(target, (nodes.ImportFrom, nodes.Import, nodes.AssignName)):
                     # A re-export (``from .sessions import Session``): an import node cannot
@@ -170,7 +209,12 @@ def canonical_name(qname: str) -> str | None:
 
 class NameIndex:
     """A set of qualified names (exact or with ``*`` wildcards) that matches either the public
-    path or the defining module's path."""
+    path users write or the path where the name is defined.
+
+    Names written in the code are compared with the public path and with the interpreter's
+    view of the definition (cheap); names that came from astroid inference are compared with
+    astroid's view of the definition, computed only once inference has been needed.
+    """
 
     def __init__(self, names: Iterable[str], *, canonicalize: bool = True) -> None:
         self.exact: set[str] = set()
@@ -179,29 +223,28 @@ class NameIndex:
         for name in names:
             if "*" in name:
                 self.wild.append(name)
-                tail = name.rsplit(".", 1)[-1]
-                self.last.add(tail)
             else:
                 self.exact.add(name)
-                self.last.add(name.rsplit(".", 1)[-1])
+            self.last.add(name.rsplit(".", 1)[-1])
         self._canonicalize = canonicalize
-        self._canonical_done = False
-        self._public: dict[str, str] = {}
+        self._runtime: dict[str, str] | None = None
 
-    def _ensure_canonical(self) -> None:
-        if self._canonical_done or not self._canonicalize:
-            return
-        self._canonical_done = True
-        for name in sorted(self.exact):
-            resolved = canonical_name(name)
-            if resolved and resolved not in self.exact:
-                self._public.setdefault(resolved, name)
+    def _aliases(self) -> dict[str, str]:
+        if not self._canonicalize:
+            return {}
+        if self._runtime is None:
+            self._runtime = {}
+            for name in sorted(self.exact):
+                resolved = _runtime_canonical(name)
+                if resolved and resolved != name and resolved not in self.exact:
+                    self._runtime.setdefault(resolved, name)
+        return self._runtime
 
     def could_match_last(self, last: str) -> bool:
         """A cheap pre-check on the final name component."""
         return last in self.last or "*" in self.last
 
-    def match(self, candidates: Iterable[str]) -> str | None:
+    def match(self, candidates: Iterable[str], *, inferred: bool = False) -> str | None:
         """The public name of the first candidate in the index, or None."""
         cands = sorted(set(candidates))
         if not cands:
@@ -209,12 +252,30 @@ class NameIndex:
         for cand in cands:
             if cand in self.exact or any(fnmatch.fnmatchcase(cand, w) for w in self.wild):
                 return cand
-        self._ensure_canonical()
+        aliases = self._aliases()
         for cand in cands:
-            public = self._public.get(cand)
+            public = aliases.get(cand)
             if public is not None:
                 return public
+        if inferred:
+            # astroid names a definition by the module that holds it
+            # (requests.sessions.Session.get for requests.Session.get): same package, same
+            # class and attribute, deeper module.
+            for cand in cands:
+                for public in sorted(self.exact):
+                    if _same_definition(public, cand):
+                        return public
         return None
+
+
+def _same_definition(public: str, defined: str) -> bool:
+    pub = public.split(".")
+    dfn = defined.split(".")
+    if len(pub) < 2 or len(dfn) <= len(pub) or pub[0] != dfn[0]:
+        return False
+    # The tail that names the object inside its module: Class.attr, or a function's name.
+    tail = pub[-2:] if pub[-2][:1].isupper() else pub[-1:]
+    return dfn[-len(tail) :] == tail and dfn[-len(tail) - 1][:1].islower()
 
 
 def resolve(node: nodes.NodeNG, index: NameIndex, *, infer: bool = True) -> str | None:
@@ -223,9 +284,11 @@ def resolve(node: nodes.NodeNG, index: NameIndex, *, infer: bool = True) -> str 
     if last is not None and not index.could_match_last(last):
         return None
     found = index.match(names_of(node))
-    if found or not infer:
+    if found or not infer or last is None:
+        # A plain name is resolved from the syntax (imports, aliases, assignments); only an
+        # attribute of a receiver whose type the syntax does not show needs inference.
         return found
-    return index.match(inferred_names(node))
+    return index.match(inferred_names(node), inferred=True)
 
 
 def _last_component(node: nodes.NodeNG) -> str | None:

@@ -61,6 +61,62 @@ def import_path(roots: list[str]) -> Iterator[None]:
         sys.path[:] = saved
 
 
+def _syntactic_assattr(self: AstroidBuilder, node: nodes.AssignAttr) -> None:
+    """Record ``self.x = ...`` on the class without inference.
+
+    astroid's own version infers the receiver of every attribute assignment while a module is
+    built, which imports and builds base classes' modules, whose builds infer again: on a web
+    framework that cascade is most of the scan's time. The receivers that matter for our
+    analyses are ``self`` and ``cls`` in methods, which are known from the syntax.
+    """
+    expr = node.expr
+    if not isinstance(expr, nodes.Name):
+        return
+    func = node.scope()
+    if not isinstance(func, nodes.FunctionDef) or not isinstance(func.parent, nodes.ClassDef):
+        return
+    params = func.args.args or []
+    if not params or params[0].name != expr.name:
+        return
+    klass = func.parent
+    is_classmethod = func.type == "classmethod"
+    table = klass.locals if is_classmethod else klass.instance_attrs
+    values = table.setdefault(node.attrname, [])
+    if node not in values:
+        values.append(node)
+
+
+def forget_project_modules(roots: Iterable[str]) -> None:
+    """Drop the scanned project's modules from astroid's caches.
+
+    An in-process scan must not see the modules of an earlier scan (a different temporary
+    project may reuse the same module names), nor keep them alive afterwards.
+    """
+    manager = astroid.MANAGER
+    prefixes = tuple(str(Path(r).resolve()) + "/" for r in roots)
+    for name, module in list(manager.astroid_cache.items()):
+        file = getattr(module, "file", None)
+        if file and str(Path(file).resolve()).startswith(prefixes):
+            del manager.astroid_cache[name]
+    manager._mod_file_cache.clear()
+
+
+@contextmanager
+def fast_astroid() -> Iterator[None]:
+    """Build modules with syntactic attribute registration for the duration of a scan."""
+    original = AstroidBuilder.delayed_assattr
+    AstroidBuilder.delayed_assattr = _syntactic_assattr
+    try:
+        yield
+    finally:
+        AstroidBuilder.delayed_assattr = original
+
+
+def install_fast_astroid() -> None:
+    """The same, for the whole life of a worker process."""
+    AstroidBuilder.delayed_assattr = _syntactic_assattr
+
+
 class ParseFailure(Exception):
     """The file is not valid Python for the running interpreter."""
 
@@ -115,11 +171,17 @@ class ModuleCache:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                module = AstroidBuilder(manager).string_build(source.text, modname, str(path))
+                # The file's own tree skips astroid's brain transforms (they infer while
+                # building and cost more than the analysis); modules it imports get them.
+                module = AstroidBuilder(manager, apply_transforms=False).string_build(
+                    source.text, modname, str(path)
+                )
             except astroid.AstroidSyntaxError as exc:
                 error = exc.error
                 if isinstance(error, SyntaxError):
-                    raise ParseFailure(syntax_message(error), error.lineno or 1, error.offset or 0) from exc
+                    raise ParseFailure(
+                        syntax_message(error), error.lineno or 1, error.offset or 0
+                    ) from exc
                 raise ParseFailure(f"cannot parse: {error}", 1, 0) from exc
         self._order[modname] = None
         self._order.move_to_end(modname)

@@ -7,13 +7,22 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiscan.engine.context import FileContext, is_test_path
-from aiscan.engine.project import ModuleCache, ParseFailure, check_syntax, import_path, search_roots
+from aiscan.engine.project import (
+    ModuleCache,
+    ParseFailure,
+    check_syntax,
+    fast_astroid,
+    forget_project_modules,
+    import_path,
+    install_fast_astroid,
+    search_roots,
+)
 from aiscan.engine.source import SourceError, SourceText, decode_source
 from aiscan.loader import RuleSet
 from aiscan.matchers import build_matchers
@@ -43,6 +52,8 @@ class PerPathIgnore:
 
     pattern: str
     rules: tuple[str, ...]
+    #: The folder the pattern is relative to (the configuration file's); the scan root if empty.
+    base: str = ""
 
 
 @dataclass
@@ -73,7 +84,13 @@ class Analyzer:
             size = path.stat().st_size
             if size > _MAX_FILE_BYTES:
                 return FileResult(
-                    errors=(ScanError("read-error", rel, f"file is larger than {_MAX_FILE_BYTES // (1024 * 1024)} MiB; not analysed"),),
+                    errors=(
+                        ScanError(
+                            "read-error",
+                            rel,
+                            f"file is larger than {_MAX_FILE_BYTES >> 20} MiB; not analysed",
+                        ),
+                    ),
                     analysed=False,
                 )
             data = path.read_bytes()
@@ -91,13 +108,18 @@ class Analyzer:
         try:
             check_syntax(source, rel)
         except ParseFailure as exc:
-            return FileResult(
-                errors=(ScanError("syntax-error", rel, exc.message, exc.line, exc.column),),
-                analysed=False,
-            )
+            if isinstance(exc.__cause__, RecursionError):
+                # Valid Python nested deeper than the parser goes (3.12+ stops at ~3000 levels):
+                # not a syntax error, and --allow-parse-errors does not waive it.
+                error = ScanError("recursion-limit", rel, exc.message)
+            else:
+                error = ScanError("syntax-error", rel, exc.message, exc.line, exc.column)
+            return FileResult(errors=(error,), analysed=False)
         active = [m for m, pre in self._prefilters if pre(source.text)]
         if not active:
-            return FileResult()
+            # No rule looks at this file, but a malformed suppression in it is still reported.
+            _, _, bad = _apply_suppressions(rel, source.text, [])
+            return FileResult(errors=tuple(bad))
         return self._run(path, rel, source, active)
 
     def _run(self, path: Path, rel: str, source: SourceText, active: list[Matcher]) -> FileResult:
@@ -116,7 +138,7 @@ class Analyzer:
         ctx = FileContext(rel, source, module, is_test=is_test_path(rel))
         findings: list[Finding] = []
         errors: list[ScanError] = []
-        ignored = self._ignored_rules(rel)
+        ignored = self._ignored_rules(rel, path)
         for matcher in active:
             rule = matcher.rule
             if ignored and ignored & {rule.id, rule.name, rule.category}:
@@ -127,16 +149,20 @@ class Analyzer:
             except RecursionError:
                 errors.append(
                     ScanError(
-                        "recursion-limit", rel,
+                        "recursion-limit",
+                        rel,
                         f"rule {rule.id} stopped: code too deeply nested to analyse",
+                        fatal=False,
                     )
                 )
-            except Exception as exc:  # noqa: BLE001 - one rule failing must not lose the file
+            except Exception as exc:
                 log.debug("rule %s failed on %s", rule.id, rel, exc_info=True)
                 errors.append(
                     ScanError(
-                        "analysis-error", rel,
+                        "analysis-error",
+                        rel,
                         f"rule {rule.id} failed: {type(exc).__name__}: {exc}",
+                        fatal=False,
                     )
                 )
             log.debug("%s %s %.3fs", rule.id, rel, time.perf_counter() - started)
@@ -147,10 +173,16 @@ class Analyzer:
         kept, suppressed, bad = _apply_suppressions(rel, source.text, findings)
         return FileResult(tuple(kept), tuple(suppressed), tuple(errors) + tuple(bad))
 
-    def _ignored_rules(self, rel: str) -> set[str]:
+    def _ignored_rules(self, rel: str, path: Path) -> set[str]:
         out: set[str] = set()
         for ppi in self.per_path_ignores:
-            if _glob_match(ppi.pattern, rel):
+            target = rel
+            if ppi.base:
+                try:
+                    target = path.relative_to(ppi.base).as_posix()
+                except ValueError:
+                    continue
+            if _glob_match(ppi.pattern, target):
                 out.update(ppi.rules)
         return out
 
@@ -158,10 +190,10 @@ class Analyzer:
 def _glob_match(pattern: str, rel: str) -> bool:
     import pathspec
 
-    return bool(pathspec.PathSpec.from_lines("gitwildmatch", [pattern]).match_file(rel))
+    return bool(pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(rel))
 
 
-def _compile_prefilter(pre: Prefilter) -> object:
+def _compile_prefilter(pre: Prefilter) -> Callable[[str], bool]:
     if pre.always:
         return lambda text: True
     parts = []
@@ -190,7 +222,9 @@ def _apply_suppressions(
         for line in range(finding.line, finding.end_line + 1):
             candidate = table.get(line)
             if candidate and set(candidate.rule_ids) & {
-                finding.rule_id, finding.rule_name, finding.category
+                finding.rule_id,
+                finding.rule_name,
+                finding.category,
             }:
                 sup = candidate
                 break
@@ -217,7 +251,11 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def _flow_key(f: Finding) -> tuple[object, ...]:
-    return (len(f.flow), tuple((s.location.path, s.location.line, s.location.column, s.message) for s in f.flow), f.message)
+    return (
+        len(f.flow),
+        tuple((s.location.path, s.location.line, s.location.column, s.message) for s in f.flow),
+        f.message,
+    )
 
 
 # --- worker processes -------------------------------------------------------------------------
@@ -231,6 +269,7 @@ def _init_worker(
     global _WORKER
     sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
     sys.path[:0] = [r for r in roots if r not in sys.path]
+    install_fast_astroid()
     _WORKER = Analyzer(ruleset, Path(root), ppi, [Path(f) for f in files])
 
 
@@ -262,12 +301,14 @@ def run_files(
     if jobs <= 1 or len(files) < 4:
         saved = sys.getrecursionlimit()
         sys.setrecursionlimit(max(saved, _RECURSION_LIMIT))
+        forget_project_modules(roots)
         try:
-            with import_path(roots):
+            with import_path(roots), fast_astroid():
                 analyzer = Analyzer(ruleset, root, per_path_ignores, files)
                 results = [analyzer.analyse(p) for p in files]
         finally:
             sys.setrecursionlimit(saved)
+            forget_project_modules(roots)
     else:
         workers = min(jobs, len(files))
         chunk = max(1, min(16, len(files) // (workers * 8) or 1))

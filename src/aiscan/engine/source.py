@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 from dataclasses import dataclass
 
@@ -40,6 +41,17 @@ class SourceText:
         return len(raw[:byte_offset].decode("utf-8", errors="ignore")) + 1
 
 
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]")
+
+
+def _cookie_line(data: bytes) -> int:
+    """The line (1 or 2) of the coding cookie that detect_encoding rejected; 1 if none."""
+    for number, line in enumerate(data.splitlines()[:2], start=1):
+        if _COOKIE.match(line):
+            return number
+    return 1
+
+
 def decode_source(data: bytes) -> SourceText:
     """Decode ``data`` as Python source: PEP 263 cookie, UTF-8 BOM, default UTF-8.
 
@@ -48,7 +60,8 @@ def decode_source(data: bytes) -> SourceText:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceError("decode-error", str(exc), getattr(exc, "lineno", 0) or 0) from exc
+        line = getattr(exc, "lineno", 0) or _cookie_line(data)
+        raise SourceError("decode-error", exc.msg or str(exc), line) from exc
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:

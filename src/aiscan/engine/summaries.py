@@ -7,7 +7,7 @@ import linecache
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +25,20 @@ from aiscan.engine.dataflow import (
     short,
     taint_of_arg,
 )
-from aiscan.engine.frameworks import REQUEST_DATA_ATTRS, REQUEST_DATA_METHODS, handler_parameter_role
-from aiscan.engine.guards import GuardFacts, guard_facts, is_constant_mapping
+from aiscan.engine.frameworks import (
+    REQUEST_DATA_ATTRS,
+    REQUEST_DATA_METHODS,
+    annotation_kind,
+    field_annotation,
+    handler_parameter_role,
+    model_class,
+)
+from aiscan.engine.guards import (
+    GuardFacts,
+    guard_facts,
+    is_constant_collection,
+    is_constant_mapping,
+)
 from aiscan.engine.names import NameIndex, names_of
 from aiscan.engine.project import module_name
 from aiscan.engine.taint import (
@@ -47,21 +59,61 @@ MAX_FUNCTIONS_PER_ROOT = 400
 FILE_TIME_BUDGET = 30.0
 _CLEAN_RESULT = frozenset(
     {
-        "len", "bool", "isinstance", "issubclass", "hasattr", "callable", "id", "hash", "type",
-        "any", "all", "ord", "abs", "round", "range", "os.path.exists", "os.path.isfile",
-        "os.path.isdir", "os.path.getsize", "hmac.compare_digest", "secrets.compare_digest",
-        "print", "logging.info", "logging.debug", "logging.warning", "logging.error",
+        "len",
+        "bool",
+        "isinstance",
+        "issubclass",
+        "hasattr",
+        "callable",
+        "id",
+        "hash",
+        "type",
+        "any",
+        "all",
+        "ord",
+        "abs",
+        "round",
+        "range",
+        "os.path.exists",
+        "os.path.isfile",
+        "os.path.isdir",
+        "os.path.getsize",
+        "hmac.compare_digest",
+        "secrets.compare_digest",
+        "print",
+        "logging.info",
+        "logging.debug",
+        "logging.warning",
+        "logging.error",
     }
 )
 _CONVERTERS = frozenset(
     {
-        "int", "float", "complex", "bool", "uuid.UUID", "decimal.Decimal", "datetime.date.fromisoformat",
-        "datetime.datetime.fromisoformat", "ipaddress.ip_address", "ipaddress.ip_network",
+        "int",
+        "float",
+        "complex",
+        "bool",
+        "uuid.UUID",
+        "decimal.Decimal",
+        "datetime.date.fromisoformat",
+        "datetime.datetime.fromisoformat",
+        "ipaddress.ip_address",
+        "ipaddress.ip_network",
     }
 )
 _MUTATORS = frozenset(
-    {"append", "extend", "insert", "add", "update", "setdefault", "put", "put_nowait",
-     "appendleft", "extendleft"}
+    {
+        "append",
+        "extend",
+        "insert",
+        "add",
+        "update",
+        "setdefault",
+        "put",
+        "put_nowait",
+        "appendleft",
+        "extendleft",
+    }
 )
 _PARTIAL = frozenset({"functools.partial", "partial"})
 
@@ -72,10 +124,15 @@ class FileBudgetExceeded(Exception):
 
 @dataclass(frozen=True)
 class ParamFlow:
-    """A parameter reaches something (the return value, a field) with these guards applied."""
+    """A parameter reaches something (the return value, a field); each of ``guard_sets`` is
+    what held on one of the paths it took."""
 
-    guards: frozenset[str]
+    guard_sets: tuple[frozenset[str], ...]
     path: tuple[NodeKey, ...]
+
+    @staticmethod
+    def of(taint: Taint, origin: Origin, path: tuple[NodeKey, ...]) -> ParamFlow:
+        return ParamFlow(tuple(taint.guards_of(origin)) or (frozenset(),), path)
 
 
 @dataclass(frozen=True)
@@ -124,25 +181,41 @@ class ResolvedCall:
 
 def _func_key(func: nodes.NodeNG) -> tuple[str, int, int, str]:
     root = func.root()
-    return (str(getattr(root, "file", "") or root.name), int(func.lineno or 0), int(func.col_offset or 0),
-            str(getattr(func, "name", "<lambda>")))
+    return (
+        str(getattr(root, "file", "") or root.name),
+        int(func.lineno or 0),
+        int(func.col_offset or 0),
+        str(getattr(func, "name", "<lambda>")),
+    )
 
 
 class TaintEngine:
     """All taint rules of a scan, compiled into one analysis that runs once per file."""
 
-    def __init__(self, specs: Sequence[TaintRuleSpec], root: Path, project_files: Iterable[Path]) -> None:
+    def __init__(
+        self, specs: Sequence[TaintRuleSpec], root: Path, project_files: Iterable[Path]
+    ) -> None:
         self.specs = list(specs)
         self.root = root
-        self.source_calls = NameIndex(n for s in specs for src in s.sources if src.kind == "call" for n in src.raw_names)
+        self.source_calls = NameIndex(
+            n for s in specs for src in s.sources if src.kind == "call" for n in src.raw_names
+        )
         self.source_attrs = NameIndex(
             n for s in specs for src in s.sources if src.kind == "attribute" for n in src.raw_names
         )
         self.call_source_labels = {
-            n: src.label for s in specs for src in s.sources if src.kind == "call" for n in src.raw_names
+            n: src.label
+            for s in specs
+            for src in s.sources
+            if src.kind == "call"
+            for n in src.raw_names
         }
         self.attr_source_labels = {
-            n: src.label for s in specs for src in s.sources if src.kind == "attribute" for n in src.raw_names
+            n: src.label
+            for s in specs
+            for src in s.sources
+            if src.kind == "attribute"
+            for n in src.raw_names
         }
         self.param_source_labels = sorted(
             {src.label for s in specs for src in s.sources if src.kind == "parameter"}
@@ -158,22 +231,35 @@ class TaintEngine:
         self._resolved: dict[int, ResolvedCall | None] = {}
         self._deadline = 0.0
         self._module: nodes.Module | None = None
-        self.globals_env = {}
+        self.globals_env: dict[str, Taint] = {}
         self._current: list[Summary] = []
         self.truncated: list[str] = []
+        # astroid inference as a last resort for method calls on receivers of unknown type;
+        # off by default: on large code bases it costs more than the rest of the analysis.
+        self._infer_calls = False
 
     # -- file entry point ----------------------------------------------------------------------
 
-    def analyse_module(self, module: nodes.Module) -> list[Finding]:
-        """Findings of flows whose source is in ``module``."""
+    def analyse_module(
+        self,
+        module: nodes.Module,
+        lines: Sequence[str] = (),
+        roots_regex: re.Pattern[str] | None = None,
+    ) -> list[Finding]:
+        """Findings of flows whose source is in ``module``.
+
+        Only functions whose text can hold a source (``roots_regex``) are analysed as roots;
+        the functions they call are summarised on demand. A function with no source cannot
+        start a flow, and its summary matters only to callers that have one.
+        """
         self._deadline = time.monotonic() + FILE_TIME_BUDGET
         self._resolved.clear()
         self._module = module
-        self.globals_env: dict[str, Taint] = {}
+        self.globals_env = {}
         path = str(Path(module.file).resolve()) if module.file else module.name
         module_analysis = FunctionAnalysis(self, module, path)
         module_summary = Summary(params=[], is_method=False)
-        self._current: list[Summary] = [module_summary]
+        self._current = [module_summary]
         try:
             module_analysis.run()
         except BudgetExceeded:
@@ -181,6 +267,18 @@ class TaintEngine:
         self._current.pop()
         self.globals_env = dict(module_analysis.env)
         functions = [f for f in module.nodes_of_class(nodes.FunctionDef) if not _nested(f)]
+        if roots_regex is not None and lines:
+            # Functions that read a tainted module global (TARGET = sys.argv[1]) start flows too.
+            tainted_globals = sorted(k for k in self.globals_env if "." not in k)
+            regex = roots_regex
+            if tainted_globals:
+                regex = re.compile(
+                    roots_regex.pattern
+                    + r"|\b(?:"
+                    + "|".join(map(re.escape, tainted_globals))
+                    + r")\b"
+                )
+            functions = [f for f in functions if _text_matches(f, lines, regex)]
         self.ensure_summaries(functions)
         findings = list(module_summary.findings)
         for func in functions:
@@ -229,21 +327,27 @@ class TaintEngine:
                 if before == after:
                     break
 
-    def summarise(self, func: nodes.FunctionDef | nodes.Lambda, initial: dict[str, Taint] | None = None) -> Summary:
+    def summarise(
+        self, func: nodes.FunctionDef | nodes.Lambda, initial: dict[str, Taint] | None = None
+    ) -> Summary:
         key = _func_key(func)
         if time.monotonic() > self._deadline:
             raise FileBudgetExceeded
         root = func.root()
         path = str(Path(root.file).resolve()) if getattr(root, "file", None) else str(root.name)
-        analysis = FunctionAnalysis(self, func, path, initial=initial, globals_env=self._globals_for(root))
+        analysis = FunctionAnalysis(
+            self, func, path, initial=initial, globals_env=self._globals_for(root)
+        )
         summary = Summary(params=[], is_method=_is_method(func))
         self._current.append(summary)
         self.in_progress.add(key)
         try:
             analysis.run()
         except BudgetExceeded:
-            self.truncated.append(f"{getattr(func, 'name', 'lambda')} at {Path(path).name}:{func.lineno} "
-                                  "is too large; analysed in part")
+            self.truncated.append(
+                f"{getattr(func, 'name', 'lambda')} at {Path(path).name}:{func.lineno} "
+                "is too large; analysed in part"
+            )
         finally:
             self.in_progress.discard(key)
             self._current.pop()
@@ -252,18 +356,21 @@ class TaintEngine:
         if returned is not None:
             for origin in sorted(returned.origins):
                 if origin.kind == "param":
-                    summary.returns[origin.label] = ParamFlow(
-                        returned.guards, _path(analysis.graph, origin.node, returned.at)
+                    summary.returns[origin.label] = ParamFlow.of(
+                        returned, origin, _path(analysis.graph, origin.node, returned.at)
                     )
-            sources = frozenset(o for o in returned.origins if o.kind == "source")
+            sources = frozenset(f for f in returned.facts if f[0].kind == "source")
             if sources:
-                summary.return_sources = Taint(sources, returned.guards, returned.at)
-                for origin in sources:
-                    summary.return_source_paths[origin] = _path(analysis.graph, origin.node, returned.at)
+                summary.return_sources = Taint(sources, returned.at)
+                for origin, _ in sources:
+                    summary.return_source_paths[origin] = _path(
+                        analysis.graph, origin.node, returned.at
+                    )
         for fname, taint in analysis.field_writes.items():
             flows = {
-                o.label: ParamFlow(taint.guards, _path(analysis.graph, o.node, taint.at))
-                for o in taint.origins if o.kind == "param"
+                o.label: ParamFlow.of(taint, o, _path(analysis.graph, o.node, taint.at))
+                for o in taint.origins
+                if o.kind == "param"
             }
             if flows:
                 summary.field_writes[fname] = flows
@@ -303,12 +410,19 @@ class TaintEngine:
             return self._resolved[cache_key]
         try:
             result = self._resolve(call)
-        except (astroid.AstroidError, RecursionError, AttributeError, TypeError, ValueError, IndexError):
+        except (
+            astroid.AstroidError,
+            RecursionError,
+            AttributeError,
+            TypeError,
+            ValueError,
+            IndexError,
+        ):
             result = None
         self._resolved[cache_key] = result
         return result
 
-    def _resolve(self, call: nodes.Call) -> ResolvedCall | None:  # noqa: C901
+    def _resolve(self, call: nodes.Call) -> ResolvedCall | None:
         func = call.func
         if isinstance(func, nodes.Name):
             try:
@@ -324,11 +438,26 @@ class TaintEngine:
                     value = assign.parent.value
                     if isinstance(value, nodes.Lambda):
                         return ResolvedCall(value, bound=False)
-                    if isinstance(value, nodes.Call) and names_of(value.func) & _PARTIAL and value.args:
+                    if isinstance(value, nodes.Attribute):
+                        # execute = Runner().execute; execute(cmd): a bound method by alias.
+                        for qname in sorted(names_of(value)):
+                            found = self._project_lookup(qname)
+                            if found is not None:
+                                return found
+                    if (
+                        isinstance(value, nodes.Call)
+                        and names_of(value.func) & _PARTIAL
+                        and value.args
+                    ):
                         resolved = self._resolve(_fake_call(value.args[0], value))
                         if resolved is not None:
-                            return ResolvedCall(resolved.func, resolved.bound, resolved.constructor,
-                                                resolved.klass, tuple(value.args[1:]))
+                            return ResolvedCall(
+                                resolved.func,
+                                resolved.bound,
+                                resolved.constructor,
+                                resolved.klass,
+                                tuple(value.args[1:]),
+                            )
                 if isinstance(assign, (nodes.ImportFrom, nodes.Import)):
                     for qname in names_of(func):
                         found = self._project_lookup(qname)
@@ -346,14 +475,42 @@ class TaintEngine:
                 found = self._project_lookup(qname)
                 if found is not None:
                     return found
-            if self._maybe_project_method(func.attrname):
+            via_field = self._resolve_field_receiver(func)
+            if via_field is not None:
+                return via_field
+            if self._infer_calls and self._maybe_project_method(func.attrname):
                 inferred = safe_infer(func)
-                if isinstance(inferred, astroid.BoundMethod) and isinstance(inferred._proxied, nodes.FunctionDef):
+                if isinstance(inferred, astroid.BoundMethod) and isinstance(
+                    inferred._proxied, nodes.FunctionDef
+                ):
                     target = inferred._proxied
                     if self.is_project(target):
                         return ResolvedCall(target, bound=not _is_static(target))
                 if isinstance(inferred, nodes.FunctionDef) and self.is_project(inferred):
                     return ResolvedCall(inferred, bound=False)
+        return None
+
+    def _resolve_field_receiver(self, func: nodes.Attribute) -> ResolvedCall | None:
+        """``self.repo.find(x)`` where ``self.repo = Repo(...)`` in the class: the method of
+        the class that the field was built from, found from the syntax alone."""
+        expr = func.expr
+        if not (
+            isinstance(expr, nodes.Attribute)
+            and isinstance(expr.expr, nodes.Name)
+            and expr.expr.name == "self"
+        ):
+            return None
+        klass = _enclosing_class(func)
+        if klass is None:
+            return None
+        for assign in klass.instance_attrs.get(expr.attrname, []):
+            parent = assign.parent
+            value = getattr(parent, "value", None)
+            if isinstance(value, nodes.Call):
+                for qname in sorted(names_of(value.func)):
+                    found = self._project_lookup(f"{qname}.{func.attrname}")
+                    if found is not None:
+                        return found
         return None
 
     def _maybe_project_method(self, name: str) -> bool:
@@ -362,7 +519,9 @@ class TaintEngine:
             names: set[str] = set()
             for path in self._project_files:
                 try:
-                    names.update(pattern.findall(path.read_text(encoding="utf-8", errors="replace")))
+                    names.update(
+                        pattern.findall(path.read_text(encoding="utf-8", errors="replace"))
+                    )
                 except OSError:
                     continue
             self.project_def_names = names
@@ -390,7 +549,7 @@ class TaintEngine:
             rest = parts[cut:]
             for index, attr in enumerate(rest):
                 try:
-                    found = obj.getattr(attr)[0]  # type: ignore[attr-defined]
+                    found = obj.getattr(attr)[0]
                 except (astroid.AstroidError, AttributeError, IndexError):
                     return None
                 if isinstance(found, (nodes.ImportFrom, nodes.Import)):
@@ -410,7 +569,7 @@ class TaintEngine:
             return None
         return None
 
-    # -- hooks used by FunctionAnalysis --------------------------------------------------------------
+    # -- hooks used by FunctionAnalysis ------------------------------------------------------
 
     def parameter_taint(
         self,
@@ -432,35 +591,73 @@ class TaintEngine:
             requests.add(name)
             analysis.request_params = requests  # type: ignore[attr-defined]
             return origin_taint
+        if role == "model":
+            models: dict[str, nodes.ClassDef] = getattr(analysis, "model_params", {})
+            klass = model_class(annotation)
+            if klass is not None:
+                models[name] = klass
+                analysis.model_params = models  # type: ignore[attr-defined]
+            return origin_taint
         if role == "data":
             key = node_key(analysis.path, param, f"request parameter {name}")
             analysis.graph.add_node(key)
             origins = {Origin("source", label, key) for label in self.param_source_labels}
-            return Taint(frozenset(origins) | origin_taint.origins, at=frozenset({key}) | origin_taint.at)
+            return merge([Taint.of(origins, at=frozenset({key})), origin_taint]) or origin_taint
         return origin_taint
 
+    def model_field_kind(self, analysis: FunctionAnalysis, node: nodes.Attribute) -> str | None:
+        """For ``job.source`` where ``job`` is a request model parameter: 'data' when the
+        field is a string-like value the client chose, 'safe' when validation made it a number,
+        an enum, a literal or a UUID."""
+        models: dict[str, nodes.ClassDef] = getattr(analysis, "model_params", {})
+        if not models or not isinstance(node.expr, nodes.Name) or node.expr.name not in models:
+            return None
+        annotation = field_annotation(models[node.expr.name], node.attrname)
+        if annotation is None:
+            return None
+        kind = annotation_kind(annotation)
+        return "data" if kind == "data" else "safe"
+
     def source_for_expr(self, analysis: FunctionAnalysis, node: nodes.NodeNG) -> Taint | None:
+        if isinstance(node, nodes.Attribute) and self.param_source_labels:
+            if self.model_field_kind(analysis, node) == "data":
+                return self._source(
+                    analysis, node, self.param_source_labels, f"request field {short(node)}"
+                )
         if isinstance(node, nodes.Attribute):
             requests: set[str] = getattr(analysis, "request_params", set())
             if (
-                requests and isinstance(node.expr, nodes.Name) and node.expr.name in requests
-                and node.attrname in REQUEST_DATA_ATTRS and self.param_source_labels
+                requests
+                and isinstance(node.expr, nodes.Name)
+                and node.expr.name in requests
+                and node.attrname in REQUEST_DATA_ATTRS
+                and self.param_source_labels
             ):
-                return self._source(analysis, node, self.param_source_labels, f"request data {short(node)}")
+                return self._source(
+                    analysis, node, self.param_source_labels, f"request data {short(node)}"
+                )
         if not self.source_attrs.exact and not self.source_attrs.wild:
             return None
         if isinstance(node, (nodes.Name, nodes.Attribute)):
             found = self.source_attrs.match(names_of(node))
             if found is not None:
-                return self._source(analysis, node, [self.attr_source_labels.get(found, found)], short(node))
+                return self._source(
+                    analysis, node, [self.attr_source_labels.get(found, found)], short(node)
+                )
         return None
 
-    def _source(self, analysis: FunctionAnalysis, node: nodes.NodeNG, labels: Sequence[str], text: str) -> Taint:
+    def _source(
+        self, analysis: FunctionAnalysis, node: nodes.NodeNG, labels: Sequence[str], text: str
+    ) -> Taint:
         key = node_key(analysis.path, node, f"source: {text}")
         analysis.graph.add_node(key)
-        return Taint(frozenset(Origin("source", label, key) for label in labels), at=frozenset({key}))
+        return Taint.of([Origin("source", label, key) for label in labels], at=frozenset({key}))
 
-    def attribute_of_tainted(self, analysis: FunctionAnalysis, node: nodes.Attribute, base: Taint) -> Taint | None:
+    def attribute_of_tainted(
+        self, analysis: FunctionAnalysis, node: nodes.Attribute, base: Taint
+    ) -> Taint | None:
+        if _argparse_typed(node):
+            return None
         return base
 
     def field_owner(self, analysis: FunctionAnalysis) -> nodes.ClassDef | None:
@@ -477,7 +674,9 @@ class TaintEngine:
         analysis.env[key] = taint
         return taint
 
-    def exception_taint(self, analysis: FunctionAnalysis, handler: nodes.ExceptHandler) -> Taint | None:
+    def exception_taint(
+        self, analysis: FunctionAnalysis, handler: nodes.ExceptHandler
+    ) -> Taint | None:
         return None
 
     def guard_facts(self, analysis: FunctionAnalysis, test: nodes.NodeNG) -> GuardFacts:
@@ -516,7 +715,7 @@ class TaintEngine:
 
     # -- calls ------------------------------------------------------------------------------------
 
-    def eval_call(self, analysis: FunctionAnalysis, call: nodes.Call) -> Taint | None:  # noqa: C901, PLR0912
+    def eval_call(self, analysis: FunctionAnalysis, call: nodes.Call) -> Taint | None:
         func = call.func
         receiver: Taint | None = None
         if isinstance(func, nodes.Attribute):
@@ -526,43 +725,46 @@ class TaintEngine:
         names = names_of(func)
         label = short(call)
 
+        # Inference only where the syntax says nothing about the callee (a receiver whose type
+        # is not visible from assignments and imports): it is the engine's costliest step.
+        inferred: frozenset[str] | None = None
+
+        def by_inference(index: NameIndex) -> str | None:
+            nonlocal inferred
+            if names or not isinstance(func, nodes.Attribute):
+                return None
+            if not index.could_match_last(func.attrname):
+                return None
+            if inferred is None:
+                inferred = _inferred(func)
+            return index.match(inferred, inferred=True)
+
         # Sinks first: the call's own arguments.
-        for spec in self.specs:
-            for sink in spec.sinks:
-                callee = sink.names.match(names) if names else None
-                if callee is None and isinstance(func, nodes.Attribute) and sink.names.could_match_last(func.attrname):
-                    callee = sink.names.match(_inferred(func))
-                if callee is None:
-                    continue
-                if not all(cond.holds(call)[0] for cond in sink.args):
-                    continue
-                checks = sink.taint or None
-                parts: list[Taint | None] = []
-                if checks is None:
-                    parts = [*positional, *keywords.values()]
-                else:
-                    for arg_spec in checks:
-                        taint, _ = taint_of_arg(arg_spec, call, positional, keywords, receiver, analysis)
-                        parts.append(taint)
-                value = merge(parts)
-                if value is not None:
-                    self.report(spec, analysis, call, value, callee)
+        self._check_sinks(analysis, call, names, positional, keywords, receiver, by_inference)
 
         # Sources.
-        if names:
-            found = self.source_calls.match(names)
-            if found is None and isinstance(func, nodes.Attribute) and self.source_calls.could_match_last(func.attrname):
-                found = self.source_calls.match(_inferred(func))
-            if found is not None:
-                return self._source(analysis, call, [self.call_source_labels.get(found, found)], label)
-            if isinstance(func, nodes.Attribute):
-                requests: set[str] = getattr(analysis, "request_params", set())
-                if (requests and isinstance(func.expr, nodes.Name) and func.expr.name in requests
-                        and func.attrname in REQUEST_DATA_METHODS and self.param_source_labels):
-                    return self._source(analysis, call, self.param_source_labels, f"request data {label}")
+        found = self.source_calls.match(names) if names else by_inference(self.source_calls)
+        if found is not None:
+            return self._source(analysis, call, [self.call_source_labels.get(found, found)], label)
+        if isinstance(func, nodes.Attribute):
+            requests: set[str] = getattr(analysis, "request_params", set())
+            if (
+                requests
+                and isinstance(func.expr, nodes.Name)
+                and func.expr.name in requests
+                and func.attrname in REQUEST_DATA_METHODS
+                and self.param_source_labels
+            ):
+                return self._source(
+                    analysis, call, self.param_source_labels, f"request data {label}"
+                )
 
         # Sanitizers and conversions.
-        tags = [spec.sanitizer_tag for spec in self.specs if spec.sanitizers is not None and spec.sanitizers.match(names)]
+        tags = [
+            spec.sanitizer_tag
+            for spec in self.specs
+            if spec.sanitizers is not None and spec.sanitizers.match(names)
+        ]
         if tags:
             value = merge([*positional, *keywords.values()])
             if value is None:
@@ -572,7 +774,9 @@ class TaintEngine:
             return analysis.step(value, call, label)
         if names & _CONVERTERS:
             value = merge(positional)
-            return None if value is None else analysis.step(value.with_guard(CONVERTED), call, label)
+            return (
+                None if value is None else analysis.step(value.with_guard(CONVERTED), call, label)
+            )
         if names & _CLEAN_RESULT:
             return None
         if isinstance(func, nodes.Attribute):
@@ -591,27 +795,65 @@ class TaintEngine:
         # Project functions: apply their summaries.
         resolved = self.resolve_call(call)
         if resolved is None and isinstance(func, nodes.Name) and func.name in analysis.local_funcs:
-            summary, _ = analysis.local_funcs[func.name]
-            return self.apply_summary(analysis, call, summary, ResolvedCall(nodes.Lambda(), bound=False),
-                                      positional, keywords, receiver)
+            local_summary, _ = analysis.local_funcs[func.name]
+            return self.apply_summary(
+                analysis,
+                call,
+                local_summary,
+                ResolvedCall(nodes.Lambda(), bound=False),
+                positional,
+                keywords,
+                receiver,
+            )
         if resolved is not None:
             key = _func_key(resolved.func)
             summary = self.summaries.get(key)
             if summary is None and key not in self.in_progress:
+                # Functions are summarised bottom-up before their callers (ensure_summaries);
+                # one still missing here lies beyond the depth bound and is treated as unknown.
                 if isinstance(resolved.func, nodes.Lambda):
                     summary = self.summarise(resolved.func, initial=dict(analysis.env))
-                else:
-                    try:
-                        self.ensure_summaries([resolved.func])  # type: ignore[list-item]
-                    except FileBudgetExceeded:
-                        raise
-                    summary = self.summaries.get(key)
             if summary is not None:
                 extra = [analysis.eval(a) for a in resolved.extra_args]
-                return self.apply_summary(analysis, call, summary, resolved, [*extra, *positional], keywords, receiver)
+                return self.apply_summary(
+                    analysis, call, summary, resolved, [*extra, *positional], keywords, receiver
+                )
         # Unknown (library) call: the result carries its inputs' data.
         value = merge([receiver, args_taint])
         return analysis.step(value, call, label) if value is not None else None
+
+    def _check_sinks(
+        self,
+        analysis: FunctionAnalysis,
+        call: nodes.Call,
+        names: frozenset[str],
+        positional: list[Taint | None],
+        keywords: dict[str, Taint | None],
+        receiver: Taint | None,
+        by_inference: Callable[[NameIndex], str | None],
+    ) -> None:
+        for spec in self.specs:
+            for sink in spec.sinks:
+                callee = sink.names.match(names) if names else None
+                if callee is None:
+                    callee = by_inference(sink.names)
+                if callee is None:
+                    continue
+                if not all(cond.holds(call)[0] for cond in sink.args):
+                    continue
+                checks = sink.taint or None
+                parts: list[Taint | None] = []
+                if checks is None:
+                    parts = [*positional, *keywords.values()]
+                else:
+                    for arg_spec in checks:
+                        taint, _ = taint_of_arg(
+                            arg_spec, call, positional, keywords, receiver, analysis
+                        )
+                        parts.append(taint)
+                value = merge(parts)
+                if value is not None:
+                    self.report(spec, analysis, call, value, callee)
 
     def apply_summary(
         self,
@@ -641,11 +883,17 @@ class TaintEngine:
                 prefix = recv_key + "."
                 for key, taint in list(analysis.env.items()):
                     if key.startswith(prefix):
-                        bound["self." + key[len(prefix):]] = taint
+                        bound["self." + key[len(prefix) :]] = taint
                 if recv_key == "self":
                     for key, taint in list(analysis.env.items()):
                         if key.startswith("self."):
                             bound[key] = taint
+                    if self.field_owner(analysis) is not None:
+                        # Fields the callee reads that this method has not touched: they
+                        # carry whatever this method's own callers put there.
+                        for key in _field_inputs(summary):
+                            if key not in bound:
+                                bound[key] = self.field_taint(analysis, key)
         call_key = node_key(analysis.path, call, short(call))
         for sink in summary.sinks:
             taint = bound.get(sink.param)
@@ -654,8 +902,10 @@ class TaintEngine:
             spec = next((s for s in self.specs if s.rule.id == sink.rule_id), None)
             if spec is None:
                 continue
-            combined = Taint(taint.origins, taint.guards | sink.guards, taint.at)
-            self.report(spec, analysis, call, combined, sink.callee, callee_path=sink.path, via=call_key)
+            combined = taint.with_guards(sink.guards)
+            self.report(
+                spec, analysis, call, combined, sink.callee, callee_path=sink.path, via=call_key
+            )
         parts: list[Taint | None] = []
         for param, flow in summary.returns.items():
             taint = bound.get(param)
@@ -663,10 +913,9 @@ class TaintEngine:
                 continue
             parts.append(self._through(analysis, taint, flow, call_key))
         if summary.return_sources is not None:
-            for origin, path in sorted(summary.return_source_paths.items()):
+            for _, path in sorted(summary.return_source_paths.items()):
                 _add_chain(analysis.graph, path, call_key)
-            parts.append(Taint(summary.return_sources.origins, summary.return_sources.guards,
-                               frozenset({call_key})))
+            parts.append(summary.return_sources.at_nodes(frozenset({call_key})))
         effect = CallEffect()
         for fname, flows in summary.field_writes.items():
             for param, flow in flows.items():
@@ -674,9 +923,11 @@ class TaintEngine:
                 if taint is None:
                     continue
                 moved = self._through(analysis, taint, flow, call_key)
-                short_name = fname[len("self."):]
+                short_name = fname[len("self.") :]
                 if resolved.constructor:
-                    effect.fields[short_name] = merge([effect.fields.get(short_name), moved]) or moved
+                    effect.fields[short_name] = (
+                        merge([effect.fields.get(short_name), moved]) or moved
+                    )
                 elif recv_key is not None:
                     target = f"{recv_key}.{short_name}"
                     analysis.env[target] = merge([analysis.env.get(target), moved]) or moved
@@ -686,7 +937,9 @@ class TaintEngine:
             return None
         return merge(parts)
 
-    def _through(self, analysis: FunctionAnalysis, taint: Taint, flow: ParamFlow, call_key: NodeKey) -> Taint:
+    def _through(
+        self, analysis: FunctionAnalysis, taint: Taint, flow: ParamFlow, call_key: NodeKey
+    ) -> Taint:
         graph = analysis.graph
         graph.add_node(call_key)
         if flow.path:
@@ -696,7 +949,9 @@ class TaintEngine:
         else:
             for src in taint.at:
                 graph.add_edge(src, call_key)
-        return Taint(taint.origins, taint.guards | flow.guards, frozenset({call_key}))
+        variants = [taint.with_guards(g) for g in flow.guard_sets]
+        joined = merge(variants) or taint
+        return joined.at_nodes(frozenset({call_key}))
 
     # -- reporting -----------------------------------------------------------------------------
 
@@ -714,26 +969,33 @@ class TaintEngine:
         summary = self._current[-1] if self._current else None
         if summary is None:
             return
-        sink_key = callee_path[-1] if callee_path else node_key(analysis.path, call, f"sink: {short(call)}")
+        sink_key = (
+            callee_path[-1]
+            if callee_path
+            else node_key(analysis.path, call, f"sink: {short(call)}")
+        )
         analysis.graph.add_node(sink_key)
         here = via or sink_key
-        for origin in spec.accepts(taint):
+        for origin, guards in spec.accepts(taint):
             caller_path = _path(analysis.graph, origin.node, taint.at, here)
             full = caller_path + tuple(k for k in callee_path if k not in caller_path)
-            finding = self.make_finding(spec, full, origin, callee, taint)
+            finding = self.make_finding(spec, full, origin, callee, guards)
             if finding is not None:
                 summary.findings.append(finding)
-        if taint.sanitized_for(spec.ignore_kinds, spec.sanitizer_tag):
-            return
-        for origin in sorted(taint.origins):
+        for origin, guards in taint.live(spec.ignore_kinds, spec.sanitizer_tag):
             if origin.kind != "param":
                 continue
             caller_path = _path(analysis.graph, origin.node, taint.at, here)
             full = caller_path + tuple(k for k in callee_path if k not in caller_path)
-            summary.sinks.append(SummarySink(spec.rule.id, origin.label, taint.guards, full, callee))
+            summary.sinks.append(SummarySink(spec.rule.id, origin.label, guards, full, callee))
 
     def make_finding(
-        self, spec: TaintRuleSpec, path: tuple[NodeKey, ...], origin: Origin, callee: str, taint: Taint
+        self,
+        spec: TaintRuleSpec,
+        path: tuple[NodeKey, ...],
+        origin: Origin,
+        callee: str,
+        guards: frozenset[str],
     ) -> Finding | None:
         if not path:
             return None
@@ -753,7 +1015,8 @@ class TaintEngine:
             "source": origin.node[5].removeprefix("source: "),
             "source_line": str(source_loc.line) if source_loc else "?",
             "source_path": source_loc.path if source_loc else "?",
-            "guards": ", ".join(sorted(g for g in taint.guards if not g.startswith(SANITIZER_PREFIX))) or "none",
+            "guards": ", ".join(sorted(g for g in guards if not g.startswith(SANITIZER_PREFIX)))
+            or "none",
         }
         from aiscan.matchers.base import make_finding
 
@@ -772,6 +1035,81 @@ class TaintEngine:
         return Location(rel, max(1, line), start, max(line, end_line), end)
 
 
+_ARGPARSE_SAFE_TYPES = frozenset({"int", "float", "bool", "pathlib.Path.exists"})
+_ARGPARSE_SAFE_ACTIONS = frozenset({"store_true", "store_false", "count", "store_const"})
+
+
+def _field_inputs(summary: Summary) -> list[str]:
+    keys = {s.param for s in summary.sinks} | set(summary.returns)
+    for flows in summary.field_writes.values():
+        keys |= set(flows)
+    return sorted(k for k in keys if k.startswith("self."))
+
+
+def _argparse_typed(node: nodes.Attribute) -> bool:
+    """``args.count`` where ``parser.add_argument("--count", type=int)`` (or ``choices=`` of
+    constants, or a flag action) declared it: argparse has already refused anything else."""
+    expr = node.expr
+    if not isinstance(expr, nodes.Name):
+        return False
+    from aiscan.matchers.values import resolved_value
+
+    bound = resolved_value(expr)
+    if not (
+        isinstance(bound, nodes.Call)
+        and isinstance(bound.func, nodes.Attribute)
+        and bound.func.attrname in ("parse_args", "parse_known_args")
+    ):
+        return False
+    parser = bound.func.expr
+    if not isinstance(parser, nodes.Name):
+        return False
+    scope = bound.scope()
+    for call in scope.nodes_of_class(nodes.Call):
+        func = call.func
+        if not (
+            isinstance(func, nodes.Attribute)
+            and func.attrname == "add_argument"
+            and isinstance(func.expr, nodes.Name)
+            and func.expr.name == parser.name
+        ):
+            continue
+        if _argparse_dest(call) != node.attrname:
+            continue
+        for kw in call.keywords or []:
+            if kw.arg == "type" and names_of(kw.value) & _ARGPARSE_SAFE_TYPES:
+                return True
+            if kw.arg == "choices" and is_constant_collection(kw.value):
+                return True
+            if kw.arg == "action" and isinstance(kw.value, nodes.Const):
+                if kw.value.value in _ARGPARSE_SAFE_ACTIONS:
+                    return True
+        return False
+    return False
+
+
+def _argparse_dest(call: nodes.Call) -> str | None:
+    for kw in call.keywords or []:
+        if kw.arg == "dest" and isinstance(kw.value, nodes.Const):
+            return str(kw.value.value)
+    options = [
+        a.value for a in call.args if isinstance(a, nodes.Const) and isinstance(a.value, str)
+    ]
+    longs = [o for o in options if o.startswith("--")]
+    chosen = longs[0] if longs else (options[0] if options else None)
+    if chosen is None:
+        return None
+    return chosen.lstrip("-").replace("-", "_")
+
+
+def _text_matches(func: nodes.FunctionDef, lines: Sequence[str], regex: re.Pattern[str]) -> bool:
+    start = int(func.fromlineno or func.lineno or 1)
+    end = int(func.tolineno or start)
+    if func.decorators is not None:
+        start = min(start, int(func.decorators.fromlineno or start))
+    return regex.search("\n".join(lines[start - 1 : end])) is not None
+
+
 def _char_col(path: str, line: int, byte_col: int) -> int:
     text = linecache.getline(path, line)
     if not text:
@@ -780,7 +1118,12 @@ def _char_col(path: str, line: int, byte_col: int) -> int:
     return len(raw[:byte_col].decode("utf-8", errors="ignore")) + 1
 
 
-def _path(graph: nx.DiGraph[NodeKey], start: NodeKey, ends: Iterable[NodeKey], final: NodeKey | None = None) -> tuple[NodeKey, ...]:
+def _path(
+    graph: nx.DiGraph[NodeKey],
+    start: NodeKey,
+    ends: Iterable[NodeKey],
+    final: NodeKey | None = None,
+) -> tuple[NodeKey, ...]:
     best: list[NodeKey] | None = None
     for end in sorted(ends):
         if start == end:
@@ -824,7 +1167,11 @@ def _nested(func: nodes.FunctionDef) -> bool:
 
 
 def _is_method(func: nodes.NodeNG) -> bool:
-    return isinstance(func, nodes.FunctionDef) and isinstance(func.parent, nodes.ClassDef) and not _is_static(func)
+    return (
+        isinstance(func, nodes.FunctionDef)
+        and isinstance(func.parent, nodes.ClassDef)
+        and not _is_static(func)
+    )
 
 
 def _is_static(func: nodes.FunctionDef) -> bool:
@@ -864,8 +1211,11 @@ def names_of_import(stmt: nodes.Import | nodes.ImportFrom, name: str) -> list[st
 def _fake_call(func_expr: nodes.NodeNG, parent: nodes.Call) -> nodes.Call:
     """A call node standing for ``func_expr(...)`` so a partial's target resolves like a call."""
     fake = nodes.Call(
-        lineno=parent.lineno, col_offset=parent.col_offset, parent=parent.parent,
-        end_lineno=parent.end_lineno, end_col_offset=parent.end_col_offset,
+        lineno=parent.lineno,
+        col_offset=parent.col_offset,
+        parent=parent.parent,
+        end_lineno=parent.end_lineno,
+        end_col_offset=parent.end_col_offset,
     )
     fake.postinit(func=func_expr, args=[], keywords=[])
     return fake
@@ -875,9 +1225,15 @@ def _validator_facts(func: nodes.NodeNG) -> dict[str, str]:
     """A function whose body is ``return <guard on a parameter>`` validates that parameter."""
     if not isinstance(func, nodes.FunctionDef):
         return {}
-    body = [s for s in func.body if not isinstance(s, nodes.Expr) or not isinstance(s.value, nodes.Const)]
+    body = [
+        s
+        for s in func.body
+        if not isinstance(s, nodes.Expr) or not isinstance(s.value, nodes.Const)
+    ]
     if len(body) != 1 or not isinstance(body[0], nodes.Return) or body[0].value is None:
         return {}
     facts = guard_facts(body[0].value)
     params = {str(a.name) for a in func.args.args or []}
-    return {key: kind for key, kind in facts.when_true if key in params and kind != "length-checked"}
+    return {
+        key: kind for key, kind in facts.when_true if key in params and kind != "length-checked"
+    }

@@ -36,45 +36,81 @@ class Origin:
     node: NodeKey
 
 
+Fact = tuple[Origin, frozenset[str]]
+
+
 @dataclass(frozen=True)
 class Taint:
-    """A possibly-tainted value: its origins, the guard kinds that hold on every path, and the
-    flow-graph nodes that produced it."""
+    """A possibly-tainted value: for each origin, the guard kinds that hold on a path it took
+    (an origin may come with several guard sets, one per path), and the flow-graph nodes that
+    produced the value.
 
-    origins: frozenset[Origin]
-    guards: frozenset[str] = frozenset()
+    Guards belong to an origin, not to the value: in ``f"{prefix}.{name}"`` an allow-listed
+    ``name`` stays safe whatever ``prefix`` is.
+    """
+
+    facts: frozenset[Fact]
     at: frozenset[NodeKey] = frozenset()
 
+    @staticmethod
+    def of(
+        origins: Iterable[Origin],
+        guards: frozenset[str] = frozenset(),
+        at: frozenset[NodeKey] = frozenset(),
+    ) -> Taint:
+        return Taint(frozenset((o, guards) for o in origins), at)
+
+    @property
+    def origins(self) -> frozenset[Origin]:
+        return frozenset(o for o, _ in self.facts)
+
     def with_guard(self, kind: str) -> Taint:
-        return Taint(self.origins, self.guards | {kind}, self.at)
+        return Taint(frozenset((o, g | {kind}) for o, g in self.facts), self.at)
+
+    def with_guards(self, kinds: frozenset[str]) -> Taint:
+        if not kinds:
+            return self
+        return Taint(frozenset((o, g | kinds) for o, g in self.facts), self.at)
 
     def moved(self, node: NodeKey) -> Taint:
-        return Taint(self.origins, self.guards, frozenset({node}))
+        return Taint(self.facts, frozenset({node}))
 
-    def sanitized_for(self, ignore_kinds: frozenset[str], sanitizer_tag: str) -> bool:
-        for kind in self.guards:
-            if kind.startswith(SANITIZER_PREFIX):
-                if kind == sanitizer_tag:
-                    return True
-                continue
-            if kind not in NON_SANITIZING and kind not in ignore_kinds:
+    def at_nodes(self, nodes: frozenset[NodeKey]) -> Taint:
+        return Taint(self.facts, nodes)
+
+    def guards_of(self, origin: Origin) -> list[frozenset[str]]:
+        return sorted((g for o, g in self.facts if o == origin), key=sorted)
+
+    def live(self, ignore_kinds: frozenset[str], sanitizer_tag: str) -> list[Fact]:
+        """The (origin, guards) facts that no guard made safe for a rule."""
+        return sorted(
+            (f for f in self.facts if not sanitizing(f[1], ignore_kinds, sanitizer_tag)),
+            key=lambda f: (f[0], sorted(f[1])),
+        )
+
+
+def sanitizing(guards: frozenset[str], ignore_kinds: frozenset[str], sanitizer_tag: str) -> bool:
+    """True when some guard kind in ``guards`` makes a value safe for the rule."""
+    for kind in guards:
+        if kind.startswith(SANITIZER_PREFIX):
+            if kind == sanitizer_tag:
                 return True
-        return False
+            continue
+        if kind not in NON_SANITIZING and kind not in ignore_kinds:
+            return True
+    return False
 
 
 def merge(values: Iterable[Taint | None]) -> Taint | None:
-    """Join of taints from several paths or parts: origins unite, guards must hold on all."""
+    """Join of taints from several paths or parts: every origin with every path's guards."""
     present = [v for v in values if v is not None]
     if not present:
         return None
     if len(present) == 1:
         return present[0]
-    origins: frozenset[Origin] = frozenset().union(*(v.origins for v in present))
-    guards = present[0].guards
-    for v in present[1:]:
-        guards = guards & v.guards
+    facts: frozenset[Fact] = frozenset().union(*(v.facts for v in present))
     at: frozenset[NodeKey] = frozenset().union(*(v.at for v in present))
-    return Taint(origins, guards, at)
+    return Taint(facts, at)
 
 
 @dataclass(frozen=True)
@@ -137,14 +173,16 @@ class TaintRuleSpec:
     def sanitizer_tag(self) -> str:
         return SANITIZER_PREFIX + self.rule.id
 
-    def accepts(self, taint: Taint) -> list[Origin]:
-        """The source origins of ``taint`` that make a finding for this rule, or []."""
-        if taint.sanitized_for(self.ignore_kinds, self.sanitizer_tag):
-            return []
-        if self.require_kind is not None and self.require_kind not in taint.guards:
-            return []
+    def accepts(self, taint: Taint) -> list[Fact]:
+        """The (source origin, guards) facts of ``taint`` that make a finding for this rule."""
         labels = {s.label for s in self.sources}
-        return sorted(o for o in taint.origins if o.kind == "source" and o.label in labels)
+        return [
+            (origin, guards)
+            for origin, guards in taint.live(self.ignore_kinds, self.sanitizer_tag)
+            if origin.kind == "source"
+            and origin.label in labels
+            and (self.require_kind is None or self.require_kind in guards)
+        ]
 
 
 def _names(items: Sequence[str]) -> NameIndex:
@@ -168,10 +206,17 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
     for item in spec["sources"]:
         label = source_label(item)
         if "call" in item:
-            sources.append(SourceSpec("call", _names(item["call"]), label, raw_names=tuple(item["call"])))
+            sources.append(
+                SourceSpec("call", _names(item["call"]), label, raw_names=tuple(item["call"]))
+            )
         elif "attribute" in item:
             sources.append(
-                SourceSpec("attribute", _names(item["attribute"]), label, raw_names=tuple(item["attribute"]))
+                SourceSpec(
+                    "attribute",
+                    _names(item["attribute"]),
+                    label,
+                    raw_names=tuple(item["attribute"]),
+                )
             )
         else:
             framework = item.get("parameter", {}).get("framework", "any")

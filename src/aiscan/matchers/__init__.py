@@ -24,10 +24,7 @@ def build_matchers(
         r = unknown[0]
         raise ValueError(f"{r.source}: rule {r.id}: no matcher for mode {r.mode!r}")
     taint_rules = [r for r in rule_list if r.mode == "taint"]
-    taint = {
-        m.rule.id: m
-        for m in build_taint_matchers(taint_rules, root or Path.cwd(), files)
-    }
+    taint = {m.rule.id: m for m in build_taint_matchers(taint_rules, root or Path.cwd(), files)}
     out: list[Matcher] = []
     for rule in rule_list:
         out.append(taint[rule.id] if rule.mode == "taint" else PatternMatcher(rule))

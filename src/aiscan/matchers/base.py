@@ -104,7 +104,9 @@ class ContextCondition:
         followed = spec.get("followed-by-call")
         self.followed_by = NameIndex(followed) if followed else None
 
-    def holds(self, ctx: FileContext, node: nodes.NodeNG, value: nodes.NodeNG | None = None) -> bool:
+    def holds(
+        self, ctx: FileContext, node: nodes.NodeNG, value: nodes.NodeNG | None = None
+    ) -> bool:
         spec = self.spec
         if "test-file" in spec and ctx.is_test != spec["test-file"]:
             return False

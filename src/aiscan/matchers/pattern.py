@@ -37,7 +37,7 @@ class ArgCondition:
         self.present: bool | None = spec.get("present")
         self.value = ValueCondition(spec["value"]) if "value" in spec else None
 
-    def find(self, call: nodes.Call) -> nodes.NodeNG | None | object:
+    def find(self, call: nodes.Call) -> nodes.NodeNG | object | None:
         """The argument's expression, None when surely absent, _UNKNOWN when unpacking hides it."""
         if self.keyword is not None:
             for kw in call.keywords or ():
@@ -94,6 +94,7 @@ class Pattern:
         self.target_attr: str | None = assign.get("attribute")
         self.target_object = ValueCondition(assign["object"]) if "object" in assign else None
         self.receiver = ValueCondition(spec["receiver"]) if "receiver" in spec else None
+        self.not_receiver = ValueCondition(spec["not-receiver"]) if "not-receiver" in spec else None
         value_spec = assign.get("value") if self.kind == "assign" else spec.get("string")
         self.value = ValueCondition(value_spec) if value_spec else None
 
@@ -167,7 +168,9 @@ def node_index(ctx: FileContext) -> dict[type, list[nodes.NodeNG]]:
 Hit = tuple[nodes.NodeNG, dict[str, str]]
 
 
-def _run_call(pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.NodeNG]]) -> Iterator[Hit]:
+def _run_call(
+    pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.NodeNG]]
+) -> Iterator[Hit]:
     assert pattern.names is not None
     for call in index.get(nodes.Call, []):
         assert isinstance(call, nodes.Call)
@@ -175,6 +178,8 @@ def _run_call(pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.N
         if callee is None:
             continue
         if pattern.receiver is not None and not _receiver_ok(pattern.receiver, call):
+            continue
+        if pattern.not_receiver is not None and _receiver_ok(pattern.not_receiver, call):
             continue
         values = {"callee": callee, "name": callee.rsplit(".", 1)[-1]}
         ok = True
@@ -221,7 +226,9 @@ def _run_attribute(
                 yield node, {"name": found, "callee": found}
 
 
-def _run_import(pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.NodeNG]]) -> Iterator[Hit]:
+def _run_import(
+    pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.NodeNG]]
+) -> Iterator[Hit]:
     assert pattern.names is not None
     for node in index.get(nodes.Import, []) + index.get(nodes.ImportFrom, []):
         if isinstance(node, nodes.Import):
@@ -255,7 +262,9 @@ def _run_decorator(
                     yield deco, {"name": found, "callee": found, "function": str(node.name)}
 
 
-def _assignments(index: dict[type, list[nodes.NodeNG]]) -> Iterator[tuple[str, nodes.NodeNG, nodes.NodeNG, bool]]:
+def _assignments(
+    index: dict[type, list[nodes.NodeNG]],
+) -> Iterator[tuple[str, nodes.NodeNG, nodes.NodeNG, bool]]:
     """(target name, value, anchor node, target is an attribute) for every named value."""
     for node in index.get(nodes.Assign, []) + index.get(nodes.AnnAssign, []):
         targets = node.targets if isinstance(node, nodes.Assign) else [node.target]
@@ -270,9 +279,11 @@ def _assignments(index: dict[type, list[nodes.NodeNG]]) -> Iterator[tuple[str, n
             elif isinstance(target, nodes.Subscript) and isinstance(target.slice, nodes.Const):
                 if isinstance(target.slice.value, str):
                     yield target.slice.value, value, target, False
-            elif isinstance(target, (nodes.Tuple, nodes.List)) and isinstance(
-                value, (nodes.Tuple, nodes.List)
-            ) and len(target.elts) == len(value.elts):
+            elif (
+                isinstance(target, (nodes.Tuple, nodes.List))
+                and isinstance(value, (nodes.Tuple, nodes.List))
+                and len(target.elts) == len(value.elts)
+            ):
                 for t, v in zip(target.elts, value.elts, strict=True):
                     if isinstance(t, nodes.AssignName):
                         yield str(t.name), v, t, False
@@ -289,14 +300,18 @@ def _assignments(index: dict[type, list[nodes.NodeNG]]) -> Iterator[tuple[str, n
         assert isinstance(args, nodes.Arguments)
         positional = list(args.posonlyargs or []) + list(args.args or [])
         defaults = list(args.defaults or [])
-        for param, default in zip(positional[len(positional) - len(defaults) :], defaults, strict=True):
+        for param, default in zip(
+            positional[len(positional) - len(defaults) :], defaults, strict=True
+        ):
             yield str(param.name), default, param, False
         for param, kw_default in zip(args.kwonlyargs or [], args.kw_defaults or [], strict=True):
             if kw_default is not None:
                 yield str(param.name), kw_default, param, False
 
 
-def _run_assign(pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.NodeNG]]) -> Iterator[Hit]:
+def _run_assign(
+    pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.NodeNG]]
+) -> Iterator[Hit]:
     for name, value, anchor, is_attr in _assignments(index):
         if pattern.target_attr is not None and not (is_attr and name == pattern.target_attr):
             continue
@@ -321,7 +336,9 @@ def _is_docstring(node: nodes.Const) -> bool:
     return False
 
 
-def _run_string(pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.NodeNG]]) -> Iterator[Hit]:
+def _run_string(
+    pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.NodeNG]]
+) -> Iterator[Hit]:
     for node in index.get(nodes.Const, []):
         assert isinstance(node, nodes.Const)
         if not isinstance(node.value, str) or _is_docstring(node):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -11,8 +12,33 @@ from aiscan.engine.taint import TaintRuleSpec, compile_taint_rule
 from aiscan.matchers.base import Prefilter
 from aiscan.model import Finding, Rule
 
-# Words that mark a file where framework parameters may carry request data.
-_HANDLER_WORDS = frozenset({"route", "request", "api_view", "APIRouter", "FastAPI", "Blueprint", "View"})
+# Words that mark a file where framework parameters may carry request data, and the shape of
+# a route decorator (@app.get("/x"), @router.post(...), @bp.route(...)).
+_HANDLER_WORDS = frozenset(
+    {"route", "request", "api_view", "APIRouter", "FastAPI", "Blueprint", "View"}
+)
+HANDLER_REGEX = (
+    r"@\s*[\w.]+\.(?:route|get|post|put|patch|delete|head|options|api_route|websocket)\s*\("
+)
+
+
+def source_words(spec: TaintRuleSpec) -> set[str]:
+    """Words whose absence from a text proves it holds none of the rule's sources."""
+    words: set[str] = set()
+    for source in spec.sources:
+        if source.kind == "parameter":
+            words |= _HANDLER_WORDS
+        else:
+            for name in source.raw_names:
+                # The object users import (``request`` of ``flask.request.args``) or, for a
+                # two-part name (``sys.argv``) or a builtin (``input``), the last component.
+                # An import alias (``from flask import request as r``) spells the object
+                # differently, so the module's own name counts too.
+                parts = name.split(".")
+                words.add(parts[1] if len(parts) >= 3 else parts[-1])
+                if len(parts) >= 3:
+                    words.add(parts[0])
+    return words
 
 
 class TaintBudgetError(Exception):
@@ -25,6 +51,13 @@ class SharedTaint:
     def __init__(self, rules: Sequence[Rule], root: Path, files: Sequence[Path]) -> None:
         self.specs = [compile_taint_rule(r) for r in rules]
         self.engine = TaintEngine(self.specs, root, files)
+        words: set[str] = set()
+        for spec in self.specs:
+            words |= source_words(spec)
+        parts = [r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b"] if words else []
+        if any(s.kind == "parameter" for spec in self.specs for s in spec.sources):
+            parts.append(HANDLER_REGEX)
+        self.roots_regex = re.compile("|".join(parts)) if parts else None
         self._cache_key: int | None = None
         self._cache: list[Finding] = []
         self._error: str | None = None
@@ -36,10 +69,15 @@ class SharedTaint:
             self._error = None
             self.engine.truncated.clear()
             try:
-                self._cache = self.engine.analyse_module(ctx.module)
+                self._cache = self.engine.analyse_module(
+                    ctx.module, ctx.source.lines, self.roots_regex
+                )
             except FileBudgetExceeded:
                 self._cache = []
-                self._error = "taint analysis ran out of its time budget; flows from this file were not all followed"
+                self._error = (
+                    "taint analysis ran out of its time budget; "
+                    "flows from this file were not all followed"
+                )
             if self.engine.truncated and self._error is None:
                 self._error = "; ".join(self.engine.truncated[:3])
         return self._cache
@@ -57,14 +95,11 @@ class TaintMatcher:
         self.spec = spec
 
     def prefilter(self) -> Prefilter:
-        words: set[str] = set()
-        regexes: list[str] = []
-        for source in self.spec.sources:
-            if source.kind == "parameter":
-                words |= _HANDLER_WORDS
-            else:
-                words |= Prefilter.for_names(source.raw_names).words
-        return Prefilter(words=frozenset(words), regexes=tuple(regexes))
+        handlers = any(s.kind == "parameter" for s in self.spec.sources)
+        return Prefilter(
+            words=frozenset(source_words(self.spec)),
+            regexes=(HANDLER_REGEX,) if handlers else (),
+        )
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         for finding in self.shared.findings(ctx):
@@ -75,8 +110,12 @@ class TaintMatcher:
         return self.shared.error()
 
 
-def build_taint_matchers(rules: Sequence[Rule], root: Path, files: Sequence[Path]) -> list[TaintMatcher]:
+def build_taint_matchers(
+    rules: Sequence[Rule], root: Path, files: Sequence[Path]
+) -> list[TaintMatcher]:
     if not rules:
         return []
     shared = SharedTaint(rules, root, files)
-    return [TaintMatcher(rule, shared, spec) for rule, spec in zip(rules, shared.specs, strict=True)]
+    return [
+        TaintMatcher(rule, shared, spec) for rule, spec in zip(rules, shared.specs, strict=True)
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections import Counter
@@ -39,7 +40,11 @@ def single_binding(node: nodes.Name) -> nodes.NodeNG | None:
         return None
     assign = assignments[0]
     parent = assign.parent
-    if isinstance(parent, nodes.Assign) and len(parent.targets) == 1 and parent.targets[0] is assign:
+    if (
+        isinstance(parent, nodes.Assign)
+        and len(parent.targets) == 1
+        and parent.targets[0] is assign
+    ):
         value: nodes.NodeNG = parent.value
         return value
     if isinstance(parent, nodes.AnnAssign) and parent.target is assign and parent.value is not None:
@@ -143,10 +148,8 @@ def is_instance_of(node: nodes.NodeNG, index: NameIndex, *, subclasses: bool = T
         return False
     names = [str(cls.qname())]
     if subclasses:
-        try:
+        with contextlib.suppress(astroid.AstroidError, RecursionError):
             names.extend(str(base.qname()) for base in cls.ancestors())
-        except (astroid.AstroidError, RecursionError):
-            pass
     return index.match(names) is not None
 
 
@@ -229,13 +232,16 @@ class ValueCondition:
             ValueCondition(dict_key["value"]) if dict_key and "value" in dict_key else None
         )
         self.contains = ValueCondition(spec["contains"]) if "contains" in spec else None
+        element = spec.get("element")
+        self.element_index: int | None = element["index"] if element else None
+        self.element = ValueCondition(element["value"]) if element else None
         self.instance_of = NameIndex(spec["instance-of"]) if "instance-of" in spec else None
         self.exact_instance_of = (
             NameIndex(spec["exact-instance-of"]) if "exact-instance-of" in spec else None
         )
         self.method_called = frozenset(spec.get("method-called", ()))
 
-    def matches(self, node: nodes.NodeNG) -> bool:  # noqa: C901 - one branch per condition
+    def matches(self, node: nodes.NodeNG) -> bool:
         spec = self.spec
         if "equals" in spec or "in" in spec:
             value = const_value(node)
@@ -244,8 +250,11 @@ class ValueCondition:
             options = spec["in"] if "in" in spec else [spec["equals"]]
             if not any(same_const(value, o) for o in options):
                 return False
-        if self.regex is not None or "string" in spec or "min-length" in spec or (
-            "min-entropy" in spec
+        if (
+            self.regex is not None
+            or "string" in spec
+            or "min-length" in spec
+            or ("min-entropy" in spec)
         ):
             value = const_value(node)
             is_str = isinstance(value, str)
@@ -271,6 +280,14 @@ class ValueCondition:
                 return False
         if self.dict_key is not None and not self._dict_has(node):
             return False
+        if self.element is not None and self.element_index is not None:
+            target = resolved_value(node)
+            if not isinstance(target, (nodes.List, nodes.Tuple)):
+                return False
+            if self.element_index >= len(target.elts):
+                return False
+            if not self.element.matches(target.elts[self.element_index]):
+                return False
         if self.contains is not None:
             target = resolved_value(node)
             if not isinstance(target, (nodes.List, nodes.Tuple, nodes.Set)):

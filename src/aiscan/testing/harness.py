@@ -88,8 +88,9 @@ def run_fixture(unit: Path, ruleset: RuleSet) -> FixtureOutcome:
 def compare(annotations: Iterable[Annotation], findings: Iterable[Finding]) -> list[str]:
     """The differences between what the annotations say and what the scanner reported."""
     problems: list[str] = []
-    by_kind: dict[str, set[tuple[str, str, int]]] = {k: set() for k in
-                                                       ("expect", "clean", "source", "missing", "spurious")}
+    by_kind: dict[str, set[tuple[str, str, int]]] = {
+        k: set() for k in ("expect", "clean", "source", "missing", "spurious")
+    }
     for a in annotations:
         by_kind[a.kind].add((a.rule_id, a.path, a.line))
     found: dict[tuple[str, str, int], Finding] = {}
@@ -108,7 +109,9 @@ def compare(annotations: Iterable[Annotation], findings: Iterable[Finding]) -> l
                 "the gap is fixed, change the marker to 'expect'"
             )
         elif key in clean:
-            problems.append(f"{path}:{line}: {rule_id} reported on a line marked clean: {f.message}")
+            problems.append(
+                f"{path}:{line}: {rule_id} reported on a line marked clean: {f.message}"
+            )
         else:
             problems.append(f"{path}:{line}: unexpected {rule_id}: {f.message}")
     for key in sorted(expect - set(found)):
