@@ -26,7 +26,7 @@ EXPECTED: frozenset[tuple[str, str, int]] = frozenset(
         # Password stored as an unsalted SHA-256 (create_staff_user); auth.hash_password uses
         # PBKDF2, and auth.token_digest's SHA-256 of a random token / utils.etag_for's MD5 of a
         # JSON body are not password hashes.
-        ("AIS102", "examples/shop/storage.py", 43),
+        ("AIS102", "examples/shop/storage.py", 47),
         # Password-reset token drawn from random.choices (the e-mail verification token uses
         # secrets.token_urlsafe; utils.with_retries' random.uniform jitter is not a secret).
         ("AIS103", "examples/shop/auth.py", 118),
@@ -41,22 +41,22 @@ EXPECTED: frozenset[tuple[str, str, int]] = frozenset(
         # debug_token_claims: jwt.decode with options={"verify_signature": False}
         # (decode_access_token pins algorithms=["HS256"] and checks the audience).
         ("AIS106", "examples/shop/auth.py", 75),
-        # create_backup: the form field "label" (app.py:169), only length-checked, is
+        # create_backup: the form field "label" (app.py:171), only length-checked, is
         # interpolated into a subprocess.run(..., shell=True) command line (search_logs, below
         # it, passes its form field as one element of an argv list).
-        ("AIS201", "examples/shop/app.py", 174),
+        ("AIS201", "examples/shop/app.py", 176),
     }
 )
 # Where the flow of each taint finding must start: (path, line) of the untrusted data.
 FLOW_SOURCES: dict[tuple[str, str, int], tuple[str, int]] = {
-    ("AIS201", "examples/shop/app.py", 174): ("examples/shop/app.py", 169),
+    ("AIS201", "examples/shop/app.py", 176): ("examples/shop/app.py", 171),
 }
 # Planted for rules still to come (add their rows when the rules land):
-#   storage.py:58  SQL partial parameterization: search_products interpolates ORDER BY {sort},
-#                  which comes from request.args (app.py:106), while binding the WHERE values;
-#                  orders_for_user (storage.py:97) maps the sort key through ORDER_SORT_COLUMNS,
+#   storage.py:62  SQL partial parameterization: search_products interpolates ORDER BY {sort},
+#                  which comes from request.args (app.py:108), while binding the WHERE values;
+#                  orders_for_user (storage.py:101) maps the sort key through ORDER_SORT_COLUMNS,
 #                  and prices() interpolates only "?" placeholders.
-#   app.py:174     length-only validation: the backup label is checked only for its length
+#   app.py:176     length-only validation: the backup label is checked only for its length
 #                  before it reaches the shell.
 
 

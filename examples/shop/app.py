@@ -39,6 +39,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.debug:
         app.register_blueprint(debug_bp)
     app.teardown_appcontext(_close_store)
+    with app.app_context():
+        get_store().init_schema()
     return app
 
 

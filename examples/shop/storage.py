@@ -28,6 +28,10 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    def init_schema(self) -> None:
+        """Create the tables that do not exist yet."""
+        self.conn.executescript((Path(__file__).parent / "schema.sql").read_text("utf-8"))
+
     # --- users -------------------------------------------------------------------------------
 
     def add_user(self, email: str, password_hash: str, role: str = "customer") -> int:

@@ -272,7 +272,8 @@ def test_all_problems_at_once_and_the_good_file_survives(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (project / "broken.py").write_text("def f(:\n")
-    (project / "deep.py").write_text("import mylib\nx = " + "+".join(["1"] * 3000) + "\n")
+    deep = "import mylib\nx = " + "+".join(["1"] * 3000) + "\nmylib.danger()\n"
+    (project / "deep.py").write_text(deep)
     (project / "odd.py").write_bytes(b"x = '\xff'\n")
     run = scan(capsys, ".", "missing.py")
     assert run.code == 2

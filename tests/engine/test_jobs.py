@@ -37,7 +37,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (pkg / f"m{i}.py").write_text(MODULE.format(i=i))
     (pkg / "broken.py").write_text("def f(:\n    pass\n")
     # Too deep for astroid's tree builder: a worker must report it just as the main process does.
-    (pkg / "deep.py").write_text("import requests\nx = " + "+".join(["1"] * 3000) + "\n")
+    # (It calls requests.get with verify=, so the rules need its tree.)
+    (pkg / "deep.py").write_text(
+        "import requests\nx = " + "+".join(["1"] * 3000) + "\nrequests.get('u', verify=False)\n"
+    )
     (pkg / "sup.py").write_text(
         "import requests\n"
         "requests.get('u', verify=False, timeout=1)  # aiscan: ignore[AIS101] -- test host\n"

@@ -207,3 +207,24 @@ def test_each_sink_gets_its_own_path() -> None:
     assert findings[1].flow[0].location.line == line_of(code, 'second = request.form["b"]')
     for finding in findings:
         assert finding.flow[-1].location == finding.location
+
+
+def test_augmented_assignment_step_reads_as_written() -> None:
+    code = program(
+        """
+        @app.route("/grep")
+        def grep():
+            command = "grep -rn "
+            command += request.args["pattern"]
+            command += " /var/log/app"
+            os.system(command)
+        """
+    )
+    finding = only_finding(taint_findings(scan_snippet(code)))
+    added = line_of(code, 'command += request.args["pattern"]')
+    suffix = line_of(code, 'command += " /var/log/app"')
+    messages = {s.location.line: s.message for s in finding.flow}
+    # A step on ``x += y`` must not read as ``x = y``: that would tell the reviewer the
+    # variable was overwritten (with a constant, on the second line).
+    assert "+=" in messages[added], messages
+    assert "+=" in messages[suffix], messages

@@ -11,14 +11,16 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
-import textwrap
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from taint_support import PRELUDE, scan_snippet, taint_findings
+from taint_support import PRELUDE, TAINT_RULES, scan_snippet, taint_findings
 
 from aiscan import scan_source
 from aiscan.model import ScanResult
@@ -44,6 +46,8 @@ STEP_KINDS = (
     "dict",
     "helper",
     "helper-fstring",
+    "lambda",
+    "method",
 )
 SINK_KINDS = ("os.system", "subprocess-shell", "getoutput", "helper-sink")
 _RESERVED = (
@@ -67,11 +71,12 @@ class Chain:
 
     @property
     def helpers(self) -> int:
-        return sum(1 for s in self.steps if s.startswith("helper"))
+        return sum(1 for s in self.steps if s.startswith("helper") or s in ("lambda", "method"))
 
     def name_count(self) -> int:
-        # route, one variable per step plus the source's, a spare per tuple step, a helper and
-        # its parameter per helper step, the sink helper and its parameter.
+        # route, one variable per step plus the source's, a spare per tuple step, a helper (a
+        # function, a lambda or a class) and its parameter per helper step, the sink helper and
+        # its parameter.
         return 1 + (len(self.steps) + 1) + self.steps.count("tuple") + 2 * self.helpers + 2
 
 
@@ -127,6 +132,19 @@ def render(
             body.append(f'{var}, {spare} = {prev}, "fixed"')
         elif kind == "dict":
             body.append(f'{var} = {{"value": {prev}}}["value"]')
+        elif kind == "lambda":
+            func, param = next(pool), next(pool)
+            body.append(f'{func} = lambda {param}: "echo " + {param}')
+            body.append(f"{var} = {func}({prev})")
+        elif kind == "method":
+            klass, param = next(pool), next(pool)
+            helpers += [
+                f"class K{klass}:",
+                f"    def build(self, {param}):",
+                f'        return "echo " + {param}',
+                "",
+            ]
+            body.append(f"{var} = K{klass}().build({prev})")
         else:
             func, param = next(pool), next(pool)
             if kind == "helper":
@@ -296,7 +314,7 @@ TIME_LIMIT = 20.0
 
 def _scan_anything(code: str) -> ScanResult:
     started = time.monotonic()
-    result = scan_source(code, filename="fuzzed.py")
+    result = scan_source(code, filename="fuzzed.py", rules=TAINT_RULES)
     assert time.monotonic() - started < TIME_LIMIT, "the scan did not finish in time"
     # A syntax error, a budget note or a recursion-limit note is an honest answer; an exception
     # escaping the analysis (analysis-error) is a crash.
@@ -321,7 +339,7 @@ ATOMS = (
     "sys.argv[1]",
     'input("> ")',
     '"constant"',
-    "42",
+    "(42)",
     "None",
     *VARS,
 )
@@ -464,33 +482,48 @@ try:
 except ImportError:  # pragma: no cover - hypothesmith is an optional test dependency
     hypothesmith = None
 
+# Built once: constructing hypothesmith's grammar strategy takes seconds.
+GRAMMAR_PROGRAMS = (
+    st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node())
+    if hypothesmith is not None
+    else st.nothing()
+)
+
 
 @pytest.mark.skipif(hypothesmith is None, reason="hypothesmith is not installed")
-@settings(
-    max_examples=50,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
-@given(st.data())
-def test_engine_survives_grammar_generated_programs(data: st.DataObject) -> None:
-    assert hypothesmith is not None
-    strategy = st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node())
-    code = data.draw(strategy)
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@given(GRAMMAR_PROGRAMS)
+def test_engine_survives_grammar_generated_programs(code: str) -> None:
     assume(_parses(code))
     _scan_anything(code)
     # The same code inside a module that has sources and sinks in scope.
-    wrapped = (
-        PRELUDE
-        + "\n"
-        + code
-        + "\n"
-        + textwrap.dedent(
-            """
-        @app.route("/after")
-        def after():
-            os.system(request.args["x"])
-        """
-        )
-    )
+    wrapped = f"{PRELUDE}\n{code}\n{AFTER}"
     if _parses(wrapped):
         _scan_anything(wrapped)
+
+
+AFTER = """
+@app.route("/after")
+def after():
+    os.system(request.args["x"])
+"""
+
+
+def test_scanning_never_runs_the_scanned_code(tmp_path: Path) -> None:
+    """A module of the scanned project named like a library the rules mention (jinja2) must not
+    be imported by the scanner: that would run untrusted code on the machine that scans it."""
+    marker = tmp_path / "RAN"
+    (tmp_path / "jinja2.py").write_text(
+        f"open({str(marker)!r}, 'w').write('the scanner imported me')\n"
+        "def Template(source):\n    return source\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "views.py").write_text(
+        "import jinja2\nfrom flask import request\n\n"
+        "def preview():\n    return jinja2.Template(request.args['t'])\n",
+        encoding="utf-8",
+    )
+    script = "import sys, aiscan; aiscan.scan([sys.argv[1]], jobs=1, root=sys.argv[1])"
+    # A fresh interpreter: in this one the real jinja2 may already be imported.
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=120)
+    assert not marker.exists(), "scanning imported (ran) a module of the scanned project"

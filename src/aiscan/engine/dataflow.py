@@ -25,6 +25,7 @@ from aiscan.engine.guards import (
 )
 from aiscan.engine.names import names_of
 from aiscan.engine.taint import (
+    ALLOW_LISTED,
     CONVERTED,
     MAPPED,
     ArgSpec,
@@ -163,6 +164,7 @@ class FunctionAnalysis:
         self.returns: list[Taint] = []
         self.hits: list[SinkHit] = []
         self.field_writes: dict[str, Taint] = {}
+        self.return_fields: dict[str, Taint] = {}
         self.local_funcs: dict[str, tuple[Summary, list[Taint | None]]] = {}
         self.steps = 0
         self.param_names: list[str] = []
@@ -253,7 +255,9 @@ class FunctionAnalysis:
             return False
         if isinstance(stmt, nodes.AugAssign):
             value = merge([self._read_target(stmt.target), self.eval(stmt.value)])
-            self.bind(stmt.target, value, stmt.value, None)
+            key = _target_key(stmt.target)
+            text = f"{key} {stmt.op} {short(stmt.value)}" if key else None
+            self.bind(stmt.target, value, stmt.value, None, text=text)
             return False
         if isinstance(stmt, nodes.Expr):
             self.eval(stmt.value)
@@ -262,6 +266,7 @@ class FunctionAnalysis:
         if isinstance(stmt, nodes.Return):
             if stmt.value is not None:
                 value = self.eval(stmt.value)
+                self._record_return_fields(stmt.value, self._take_pending())
                 value = self.step(value, stmt, f"return {short(stmt.value)}")
                 if value is not None:
                     self.returns.append(value)
@@ -309,11 +314,17 @@ class FunctionAnalysis:
         if isinstance(stmt, nodes.Match):
             subject = self.eval(stmt.subject)
             branch_envs = []
+            subject_key = var_key(stmt.subject)
             for case in stmt.cases:
                 case_env = dict(env)
                 if subject is not None and case.pattern is not None:
                     for sub in case.pattern.nodes_of_class(nodes.AssignName):
                         case_env[str(sub.name)] = subject
+                    if subject_key and case.guard is None and _literal_pattern(case.pattern):
+                        # case "png" | "jpg": the subject is one of the literals here.
+                        current = case_env.get(subject_key)
+                        if current is not None:
+                            case_env[subject_key] = current.with_guard(ALLOW_LISTED)
                 if not self.exec_block(case.body, case_env):
                     branch_envs.append(case_env)
             branch_envs.append(dict(env))
@@ -325,6 +336,23 @@ class FunctionAnalysis:
                 if key:
                     env.pop(key, None)
             return False
+        if isinstance(stmt, nodes.ImportFrom) and isinstance(self.scope, nodes.Module):
+            # from .settings import TARGET: the module's globals include tainted imports.
+            for name, alias in stmt.names:
+                if name == "*":
+                    continue
+                target = nodes.Name(
+                    name=alias or name,
+                    lineno=stmt.lineno,
+                    col_offset=stmt.col_offset,
+                    parent=stmt,
+                    end_lineno=stmt.end_lineno,
+                    end_col_offset=stmt.end_col_offset,
+                )
+                taint = self.engine.imported_global(self, target)
+                if taint is not None:
+                    env[alias or name] = taint
+            return False
         if isinstance(
             stmt, (nodes.Global, nodes.Nonlocal, nodes.Pass, nodes.Import, nodes.ImportFrom)
         ):
@@ -333,6 +361,17 @@ class FunctionAnalysis:
             if isinstance(child, nodes.NodeNG) and not isinstance(child, nodes.Statement):
                 self.eval(child)
         return False
+
+    def _record_return_fields(self, value: nodes.NodeNG, effect: CallEffect | None) -> None:
+        """An object returned with known fields (``return cls(x)``, ``return job``)."""
+        fields: dict[str, Taint] = dict(effect.fields) if effect is not None else {}
+        if isinstance(value, nodes.Name):
+            prefix = f"{value.name}."
+            for key, taint in self.env.items():
+                if key.startswith(prefix):
+                    fields[key[len(prefix) :]] = taint
+        for name, taint in fields.items():
+            self.return_fields[name] = merge([self.return_fields.get(name), taint]) or taint
 
     def _take_pending(self) -> CallEffect | None:
         effect, self._pending = self._pending, None
@@ -357,9 +396,23 @@ class FunctionAnalysis:
     def _exec_loop(self, stmt: nodes.For | nodes.AsyncFor) -> bool:
         env = self.env
         iterable = self.eval(stmt.iter)
+        target = stmt.target
+        iter_node = stmt.iter
+        if (
+            isinstance(iter_node, nodes.Call)
+            and isinstance(iter_node.func, nodes.Name)
+            and iter_node.func.name == "enumerate"
+            and iter_node.args
+            and isinstance(target, nodes.Tuple)
+            and len(target.elts) == 2
+        ):
+            # for i, item in enumerate(xs): i is a counter, item carries xs.
+            self.bind(target.elts[0], None, iter_node, None, env=env)
+            target = target.elts[1]
+            iter_node = iter_node.args[0]
         for _ in range(2):
             body_env = dict(env)
-            self.bind(stmt.target, iterable, stmt.iter, None, env=body_env)
+            self.bind(target, iterable, iter_node, None, env=body_env)
             self.exec_block(stmt.body, body_env)
             self._join_into(env, [env, body_env])
         self.exec_block(stmt.orelse, env)
@@ -430,6 +483,7 @@ class FunctionAnalysis:
         value_node: nodes.NodeNG,
         effect: CallEffect | None,
         env: Env | None = None,
+        text: str | None = None,
     ) -> None:
         env = self.env if env is None else env
         if isinstance(target, (nodes.Tuple, nodes.List)):
@@ -450,6 +504,8 @@ class FunctionAnalysis:
         if isinstance(target, nodes.Subscript):
             # d[k] = v / lst[i] = v: the container now holds the value.
             container = var_key(target.value)
+            if container and "." not in container:
+                env[f"{container}[]"] = env.get(f"{container}[]") or Taint(frozenset())
             if container and value is not None:
                 stepped = self.step(value, target, f"{short(target)} = {short(value_node)}")
                 env[container] = merge([env.get(container), stepped]) or stepped  # type: ignore[assignment]
@@ -459,7 +515,7 @@ class FunctionAnalysis:
         if value is None:
             env.pop(key, None)
         else:
-            stepped = self.step(value, target, f"{key} = {short(value_node)}")
+            stepped = self.step(value, target, text or f"{key} = {short(value_node)}")
             assert stepped is not None
             env[key] = stepped
             if key.startswith("self."):
@@ -554,7 +610,9 @@ class FunctionAnalysis:
         source = self.engine.source_for_expr(self, node)
         if source is not None:
             return source
-        return self.globals_env.get(name)
+        if name in self.globals_env:
+            return self.globals_env[name]
+        return self.engine.imported_global(self, node)
 
     def read_attribute(self, node: nodes.Attribute) -> Taint | None:
         field_kind = self.engine.model_field_kind(self, node)
@@ -576,6 +634,9 @@ class FunctionAnalysis:
         return self.engine.attribute_of_tainted(self, node, base)
 
     def read_subscript(self, node: nodes.Subscript) -> Taint | None:
+        keyed = self._dict_entry(node)
+        if keyed is not None:
+            return self.eval(keyed) if isinstance(keyed, nodes.NodeNG) else None
         index = self.eval(node.slice)
         container = self.eval(node.value)
         if index is not None and is_constant_mapping(node.value):
@@ -585,6 +646,27 @@ class FunctionAnalysis:
         if source is not None:
             return source
         return container
+
+    def _dict_entry(self, node: nodes.Subscript) -> nodes.NodeNG | bool | None:
+        """``options["dir"]`` where ``options = {"dir": ..., "user": ...}`` and nothing else
+        is stored into it: the entry's own expression (False when the key is absent)."""
+        container = node.value
+        key = node.slice
+        if not (isinstance(container, nodes.Name) and isinstance(key, nodes.Const)):
+            return None
+        if f"{container.name}[]" in self.env:
+            return None  # written through a subscript since: keys are no longer known
+        from aiscan.matchers.values import single_binding
+
+        bound = single_binding(container)
+        if not isinstance(bound, nodes.Dict) or not bound.items:
+            return None
+        if not all(isinstance(k, nodes.Const) for k, _ in bound.items):
+            return None
+        for k, v in bound.items:
+            if k.value == key.value:
+                return v
+        return False
 
     def eval_comprehension(self, node: nodes.ComprehensionScope) -> Taint | None:
         saved = self.env
@@ -612,8 +694,21 @@ class FunctionAnalysis:
             keywords[kw.arg if kw.arg is not None else "**"] = value
         return positional, keywords
 
+    def take_pending(self) -> CallEffect | None:
+        return self._take_pending()
+
     def set_pending(self, effect: CallEffect) -> None:
         self._pending = effect
+
+
+def _literal_pattern(pattern: nodes.NodeNG) -> bool:
+    if isinstance(pattern, nodes.MatchValue):
+        return isinstance(pattern.value, (nodes.Const, nodes.Attribute))
+    if isinstance(pattern, nodes.MatchSingleton):
+        return True
+    if isinstance(pattern, nodes.MatchOr):
+        return all(_literal_pattern(p) for p in pattern.patterns)
+    return False
 
 
 def _target_key(target: nodes.NodeNG) -> str | None:

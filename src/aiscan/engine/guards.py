@@ -249,10 +249,12 @@ def guard_facts(test: nodes.NodeNG) -> GuardFacts:
         if test.op == "and":
             return GuardFacts(
                 when_true=tuple(f for p in parts for f in p.when_true),
-                when_false=_length_only(parts),
+                when_false=_length_only(parts) + _on_every_branch([p.when_false for p in parts]),
             )
+        # fmt == "png" or fmt == "jpg": when true, fmt passed one of the checks.
         return GuardFacts(
-            when_true=_length_only(parts), when_false=tuple(f for p in parts for f in p.when_false)
+            when_true=_length_only(parts) + _on_every_branch([p.when_true for p in parts]),
+            when_false=tuple(f for p in parts for f in p.when_false),
         )
     if isinstance(test, nodes.Name):
         return GuardFacts(((test.name, LENGTH_CHECKED),), ((test.name, LENGTH_CHECKED),))
@@ -306,6 +308,15 @@ def guard_facts(test: nodes.NodeNG) -> GuardFacts:
             if key:
                 return GuardFacts(((key, LENGTH_CHECKED),), ((key, LENGTH_CHECKED),))
     return GuardFacts()
+
+
+def _on_every_branch(branches: list[tuple[Fact, ...]]) -> tuple[Fact, ...]:
+    """Variables that a content check covers on every branch of an or (or not-and)."""
+    keysets = [{key for key, kind in branch if kind != LENGTH_CHECKED} for branch in branches]
+    if not keysets:
+        return ()
+    common = set.intersection(*keysets)
+    return tuple((key, ALLOW_LISTED) for key in sorted(common))
 
 
 def _length_only(parts: list[GuardFacts]) -> tuple[Fact, ...]:

@@ -12,6 +12,7 @@ import builtins
 import fnmatch
 import functools
 import logging
+import os
 import warnings
 from collections.abc import Iterable
 
@@ -49,8 +50,30 @@ def _scope_qname(defn: nodes.FunctionDef | nodes.ClassDef) -> str:
     return str(defn.qname())
 
 
+# Per-file memo of names_of for the nodes rules ask about (several rules ask about every call).
+_MEMO: dict[int, tuple[nodes.NodeNG, frozenset[str]]] = {}
+_INFER_MEMO: dict[tuple[int, str], frozenset[str]] = {}
+
+
+def clear_memo() -> None:
+    """Forget memoised resolutions (called between files, whose nodes are discarded)."""
+    _MEMO.clear()
+    _INFER_MEMO.clear()
+
+
 def names_of(node: nodes.NodeNG, depth: int = 0) -> frozenset[str]:
     """Every qualified name ``node`` may refer to, resolved without inference."""
+    if depth == 0:
+        hit = _MEMO.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        result = _names_of(node, 0)
+        _MEMO[id(node)] = (node, result)
+        return result
+    return _names_of(node, depth)
+
+
+def _names_of(node: nodes.NodeNG, depth: int) -> frozenset[str]:
     if depth > _MAX_DEPTH:
         return frozenset()
     if isinstance(node, nodes.Name):
@@ -123,7 +146,21 @@ def _names_of_annotation(
 
 
 def inferred_names(node: nodes.NodeNG) -> frozenset[str]:
-    """Qualified names that astroid inference gives for ``node`` (definitions only)."""
+    """Qualified names that astroid inference gives for ``node`` (definitions only).
+
+    Memoised per scope and expression text: ``self.client.get`` is inferred once per method,
+    however many times the method calls it.
+    """
+    key = (id(node.scope()), node.as_string())
+    hit = _INFER_MEMO.get(key)
+    if hit is not None:
+        return hit
+    result = _inferred_names(node)
+    _INFER_MEMO[key] = result
+    return result
+
+
+def _inferred_names(node: nodes.NodeNG) -> frozenset[str]:
     try:
         value = safe_infer(node)
     except (astroid.AstroidError, RecursionError, TypeError, ValueError, AttributeError):
@@ -144,9 +181,31 @@ def canonical_name(qname: str) -> str | None:
     return _astroid_canonical(qname)
 
 
+# Folders of the project being scanned: nothing is ever imported from them.
+_SCAN_ROOTS: list[str] = []
+
+
+def set_scan_roots(roots: Iterable[str]) -> None:
+    """Record the scanned project's folders (see _runtime_canonical)."""
+    _SCAN_ROOTS[:] = [os.path.realpath(r) for r in roots]
+    _runtime_canonical.cache_clear()
+
+
+def _inside_scan(path: str | None) -> bool:
+    if not path:
+        return False
+    real = os.path.realpath(path)
+    return any(real == r or real.startswith(r + os.sep) for r in _SCAN_ROOTS)
+
+
 @functools.cache
 def _runtime_canonical(qname: str) -> str | None:
-    """The interpreter's view of where ``qname`` is defined (imports the module it names)."""
+    """The interpreter's view of where ``qname`` is defined.
+
+    Imports the library module a rule names, from aiscan's own environment only: the scanned
+    project's folders (and the working directory) are taken off the import path first, so a
+    project file that shadows a library name (a ``jinja2.py`` in the repository) is never run.
+    """
     import importlib
     import sys
 
@@ -154,13 +213,19 @@ def _runtime_canonical(qname: str) -> str | None:
     for cut in range(len(parts), 0, -1):
         modname = ".".join(parts[:cut])
         module = sys.modules.get(modname)
+        if module is not None and _inside_scan(getattr(module, "__file__", None)):
+            return None
         if module is None:
+            saved = list(sys.path)
+            sys.path[:] = [p for p in saved if p and not _inside_scan(p) and p != os.getcwd()]
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     module = importlib.import_module(modname)
             except Exception:  # noqa: BLE001 - a module that fails to import is "unknown"
                 continue
+            finally:
+                sys.path[:] = saved
         obj: object = module
         try:
             for attr in parts[cut:]:

@@ -53,12 +53,16 @@ def search_roots(files: Iterable[Path]) -> list[str]:
 @contextmanager
 def import_path(roots: list[str]) -> Iterator[None]:
     """Put the scanned project's roots first on sys.path while analysing, then restore it."""
+    from aiscan.engine.names import set_scan_roots
+
     saved = list(sys.path)
+    set_scan_roots(roots)
     sys.path[:0] = [r for r in roots if r not in sys.path]
     try:
         yield
     finally:
         sys.path[:] = saved
+        set_scan_roots([])
 
 
 def _syntactic_assattr(self: AstroidBuilder, node: nodes.AssignAttr) -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiscan.engine.context import FileContext, is_test_path
+from aiscan.engine.names import clear_memo, set_scan_roots
 from aiscan.engine.project import (
     ModuleCache,
     ParseFailure,
@@ -26,7 +26,7 @@ from aiscan.engine.project import (
 from aiscan.engine.source import SourceError, SourceText, decode_source
 from aiscan.loader import RuleSet
 from aiscan.matchers import build_matchers
-from aiscan.matchers.base import Matcher, Prefilter
+from aiscan.matchers.base import Matcher, rule_applies_to, words_in
 from aiscan.model import Finding, ScanError
 from aiscan.suppressions import parse_suppressions
 
@@ -70,7 +70,7 @@ class Analyzer:
     def __post_init__(self) -> None:
         self.matchers = build_matchers(self.ruleset.rules, root=self.root, files=self.files)
         self.cache = ModuleCache()
-        self._prefilters = [(m, _compile_prefilter(m.prefilter())) for m in self.matchers]
+        self._prefilters = [(m, m.prefilter().compile()) for m in self.matchers]
 
     def relpath(self, path: Path) -> str:
         try:
@@ -115,7 +115,12 @@ class Analyzer:
             else:
                 error = ScanError("syntax-error", rel, exc.message, exc.line, exc.column)
             return FileResult(errors=(error,), analysed=False)
-        active = [m for m, pre in self._prefilters if pre(source.text)]
+        present = words_in(source.text)
+        active = [
+            m
+            for m, pre in self._prefilters
+            if rule_applies_to(m.rule, rel) and pre(source.text, present)
+        ]
         if not active:
             # No rule looks at this file, but a malformed suppression in it is still reported.
             _, _, bad = _apply_suppressions(rel, source.text, [])
@@ -123,6 +128,7 @@ class Analyzer:
         return self._run(path, rel, source, active)
 
     def _run(self, path: Path, rel: str, source: SourceText, active: list[Matcher]) -> FileResult:
+        clear_memo()
         try:
             module = self.cache.build(source, path)
         except ParseFailure as exc:
@@ -193,19 +199,6 @@ def _glob_match(pattern: str, rel: str) -> bool:
     return bool(pathspec.GitIgnoreSpec.from_lines([pattern]).match_file(rel))
 
 
-def _compile_prefilter(pre: Prefilter) -> Callable[[str], bool]:
-    if pre.always:
-        return lambda text: True
-    parts = []
-    if pre.words:
-        parts.append(r"\b(?:" + "|".join(sorted(map(re.escape, pre.words))) + r")\b")
-    parts.extend(f"(?:{r})" for r in pre.regexes)
-    if not parts:
-        return lambda text: False
-    combined = re.compile("|".join(parts))
-    return lambda text: combined.search(text) is not None
-
-
 def _apply_suppressions(
     rel: str, text: str, findings: list[Finding]
 ) -> tuple[list[Finding], list[Finding], list[ScanError]]:
@@ -268,6 +261,7 @@ def _init_worker(
 ) -> None:
     global _WORKER
     sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
+    set_scan_roots(roots)
     sys.path[:0] = [r for r in roots if r not in sys.path]
     install_fast_astroid()
     _WORKER = Analyzer(ruleset, Path(root), ppi, [Path(f) for f in files])

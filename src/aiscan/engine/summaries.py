@@ -42,6 +42,7 @@ from aiscan.engine.guards import (
 from aiscan.engine.names import NameIndex, names_of
 from aiscan.engine.project import module_name
 from aiscan.engine.taint import (
+    CHAR_CLASS,
     CONVERTED,
     SANITIZER_PREFIX,
     NodeKey,
@@ -116,6 +117,32 @@ _MUTATORS = frozenset(
     }
 )
 _PARTIAL = frozenset({"functools.partial", "partial"})
+# Methods whose result carries no text of the receiver: numbers, booleans, digests.
+_CLEAN_METHODS = frozenset(
+    {
+        "hexdigest",
+        "digest",
+        "startswith",
+        "endswith",
+        "count",
+        "find",
+        "rfind",
+        "index",
+        "rindex",
+        "isdigit",
+        "isalnum",
+        "isalpha",
+        "isdecimal",
+        "isnumeric",
+        "isidentifier",
+        "islower",
+        "isupper",
+        "isspace",
+        "isascii",
+        "bit_length",
+    }
+)
+_STRIP_TO_SAFE = re.compile(r"^\[\^[A-Za-z0-9_.\\ -]*\][+*]?$")
 
 
 class FileBudgetExceeded(Exception):
@@ -157,6 +184,9 @@ class Summary:
     return_source_paths: dict[Origin, tuple[NodeKey, ...]] = field(default_factory=dict)
     sinks: list[SummarySink] = field(default_factory=list)
     field_writes: dict[str, dict[str, ParamFlow]] = field(default_factory=dict)
+    # Fields of the object returned (a factory: ``return cls(form["x"])``).
+    return_fields: dict[str, dict[str, ParamFlow]] = field(default_factory=dict)
+    return_field_sources: dict[str, Taint] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     validator_of: dict[str, str] = field(default_factory=dict)  # param -> guard kind when True
 
@@ -231,6 +261,10 @@ class TaintEngine:
         self._resolved: dict[int, ResolvedCall | None] = {}
         self._deadline = 0.0
         self._module: nodes.Module | None = None
+        self._module_envs: dict[str, dict[str, Taint]] = {}
+        self._source_modules: dict[str, bool] = {}
+        # Set by the matcher: what a module's text must contain to hold a source.
+        self.source_text_regex: re.Pattern[str] | None = None
         self.globals_env: dict[str, Taint] = {}
         self._current: list[Summary] = []
         self.truncated: list[str] = []
@@ -269,7 +303,7 @@ class TaintEngine:
         functions = [f for f in module.nodes_of_class(nodes.FunctionDef) if not _nested(f)]
         if roots_regex is not None and lines:
             # Functions that read a tainted module global (TARGET = sys.argv[1]) start flows too.
-            tainted_globals = sorted(k for k in self.globals_env if "." not in k)
+            tainted_globals = sorted(k for k in self.globals_env if "." not in k and "[" not in k)
             regex = roots_regex
             if tainted_globals:
                 regex = re.compile(
@@ -304,6 +338,12 @@ class TaintEngine:
             for call in iter_calls(func):
                 resolved = self.resolve_call(call)
                 if resolved is None:
+                    continue
+                if isinstance(resolved.func, nodes.Lambda) and not isinstance(
+                    resolved.func, nodes.FunctionDef
+                ):
+                    continue  # closures are analysed where they are defined, with their scope
+                if _nested(resolved.func):
                     continue
                 ckey = _func_key(resolved.func)
                 graph.add_edge(fkey, ckey)
@@ -374,6 +414,17 @@ class TaintEngine:
             }
             if flows:
                 summary.field_writes[fname] = flows
+        for fname, taint in analysis.return_fields.items():
+            flows = {
+                o.label: ParamFlow.of(taint, o, _path(analysis.graph, o.node, taint.at))
+                for o in taint.origins
+                if o.kind == "param"
+            }
+            if flows:
+                summary.return_fields[fname] = flows
+            sourced = frozenset(f for f in taint.facts if f[0].kind == "source")
+            if sourced:
+                summary.return_field_sources[fname] = Taint(sourced, taint.at)
         summary.validator_of = _validator_facts(func)
         if not isinstance(func, nodes.Lambda) or initial is None:
             self.summaries[key] = summary
@@ -425,6 +476,10 @@ class TaintEngine:
     def _resolve(self, call: nodes.Call) -> ResolvedCall | None:
         func = call.func
         if isinstance(func, nodes.Name):
+            if func.name == "cls":
+                klass = _enclosing_class(call)
+                if klass is not None:
+                    return self._constructor(klass)
             try:
                 _, assigns = func.lookup(func.name)
             except (AttributeError, astroid.AstroidError):
@@ -527,10 +582,54 @@ class TaintEngine:
             self.project_def_names = names
         return name in self.project_def_names
 
+    def _record_class(self, call: nodes.Call) -> list[str] | None:
+        """The field names of a project dataclass or pydantic model built by ``call``."""
+        klass = self._project_class(call.func)
+        if klass is None:
+            return None
+        init = _class_method(klass, "__init__")
+        if init is not None and init in klass.body:
+            return None  # a written __init__ is summarised like any method
+        decorated = klass.decorators is not None and any(
+            "dataclass" in d.as_string() for d in klass.decorators.nodes
+        )
+        bases = {n.rsplit(".", 1)[-1] for b in klass.bases for n in names_of(b)}
+        if not decorated and not bases & {"BaseModel", "SQLModel", "NamedTuple"}:
+            return None
+        return [
+            str(stmt.target.name)
+            for stmt in klass.body
+            if isinstance(stmt, nodes.AnnAssign)
+            and isinstance(stmt.target, nodes.AssignName)
+            and "ClassVar" not in stmt.annotation.as_string()
+        ]
+
+    def _project_class(self, func: nodes.NodeNG) -> nodes.ClassDef | None:
+        if isinstance(func, nodes.Name):
+            try:
+                _, assigns = func.lookup(func.name)
+            except (AttributeError, astroid.AstroidError):
+                return None
+            for assign in assigns:
+                if isinstance(assign, nodes.ClassDef):
+                    return assign if self.is_project(assign) else None
+        for qname in sorted(names_of(func)):
+            modname, _, attr = qname.rpartition(".")
+            if modname in self.project_modules:
+                try:
+                    module = astroid.MANAGER.ast_from_module_name(modname)
+                    found = module.getattr(attr)[0]
+                except (astroid.AstroidError, AttributeError, IndexError, SyntaxError, OSError):
+                    return None
+                return found if isinstance(found, nodes.ClassDef) else None
+        return None
+
     def _constructor(self, klass: nodes.ClassDef) -> ResolvedCall | None:
         if not self.is_project(klass):
             return None
         init = _class_method(klass, "__init__")
+        if init is not None and init not in klass.body and init.parent is klass:
+            return None  # an __init__ astroid synthesised (dataclass): see _record_class
         if init is not None and self.is_project(init):
             return ResolvedCall(init, bound=True, constructor=True, klass=klass)
         return None
@@ -604,6 +703,57 @@ class TaintEngine:
             origins = {Origin("source", label, key) for label in self.param_source_labels}
             return merge([Taint.of(origins, at=frozenset({key})), origin_taint]) or origin_taint
         return origin_taint
+
+    def imported_global(self, analysis: FunctionAnalysis, node: nodes.Name) -> Taint | None:
+        """A name imported from a project module whose body binds it to tainted data
+        (``from .settings import TARGET`` where ``TARGET = sys.argv[1]``)."""
+        for qname in sorted(names_of(node)):
+            modname, _, attr = qname.rpartition(".")
+            if modname not in self.project_modules or not self._may_hold_source(modname):
+                continue
+            env = self._module_env(modname)
+            taint = env.get(attr)
+            if taint is not None:
+                return taint
+        return None
+
+    def _may_hold_source(self, modname: str) -> bool:
+        """Whether a project module's text mentions a source at all (cheap; no parse)."""
+        cached = self._source_modules.get(modname)
+        if cached is None:
+            cached = False
+            if self.source_text_regex is not None:
+                try:
+                    text = self.project_modules[modname].read_text(
+                        encoding="utf-8", errors="replace"
+                    )
+                except OSError:
+                    text = ""
+                cached = self.source_text_regex.search(text) is not None
+            self._source_modules[modname] = cached
+        return cached
+
+    def _module_env(self, modname: str) -> dict[str, Taint]:
+        cached = self._module_envs.get(modname)
+        if cached is not None:
+            return cached
+        self._module_envs[modname] = {}
+        try:
+            module = astroid.MANAGER.ast_from_module_name(modname)
+        except (astroid.AstroidError, SyntaxError, OSError):
+            return {}
+        path = str(Path(module.file).resolve()) if module.file else modname
+        analysis = FunctionAnalysis(self, module, path)
+        self._current.append(Summary(params=[], is_method=False))
+        try:
+            analysis.run()
+        except BudgetExceeded:
+            pass
+        finally:
+            self._current.pop()
+        env = {k: v for k, v in analysis.env.items() if "." not in k and "[" not in k}
+        self._module_envs[modname] = env
+        return env
 
     def model_field_kind(self, analysis: FunctionAnalysis, node: nodes.Attribute) -> str | None:
         """For ``job.source`` where ``job`` is a request model parameter: 'data' when the
@@ -716,10 +866,21 @@ class TaintEngine:
     # -- calls ------------------------------------------------------------------------------------
 
     def eval_call(self, analysis: FunctionAnalysis, call: nodes.Call) -> Taint | None:
+        expanded = _expand_partial(call)
+        if expanded is not None:
+            # sh = functools.partial(subprocess.run, shell=True); sh(cmd) is
+            # subprocess.run(cmd, shell=True) for sinks, sources and summaries alike.
+            call = expanded
         func = call.func
         receiver: Taint | None = None
+        receiver_fields: dict[str, Taint] = {}
         if isinstance(func, nodes.Attribute):
             receiver = analysis.eval(func.expr)
+            if isinstance(func.expr, nodes.Call):
+                # Task(cmd).run(): the fields of the object just built.
+                built = analysis.take_pending()
+                if built is not None:
+                    receiver_fields = built.fields
         positional, keywords = analysis.arg_taints(call)
         args_taint = merge([*positional, *keywords.values()])
         names = names_of(func)
@@ -779,21 +940,29 @@ class TaintEngine:
             )
         if names & _CLEAN_RESULT:
             return None
-        if isinstance(func, nodes.Attribute):
-            if func.attrname == "get" and is_constant_mapping(func.expr):
-                return None
-            if func.attrname in _MUTATORS:
-                from aiscan.engine.guards import var_key
-
-                target = var_key(func.expr)
-                if target and args_taint is not None:
-                    stepped = analysis.step(args_taint, call, label)
-                    assert stepped is not None
-                    analysis.env[target] = merge([analysis.env.get(target), stepped]) or stepped
-                return None
+        handled, value = self._library_semantics(
+            analysis, call, names, positional, keywords, args_taint, label
+        )
+        if handled:
+            return value
 
         # Project functions: apply their summaries.
         resolved = self.resolve_call(call)
+        if resolved is None:
+            record = self._record_class(call)
+            if record is not None:
+                # Task(request.args["cmd"]) of a dataclass or model: each argument becomes the
+                # field it fills, in declaration order or by keyword.
+                effect = CallEffect()
+                for fname, taint in zip(record, positional, strict=False):
+                    if taint is not None:
+                        effect.fields[fname] = analysis.step(taint, call, label) or taint
+                for kname, taint in keywords.items():
+                    if taint is not None and kname in record:
+                        effect.fields[kname] = analysis.step(taint, call, label) or taint
+                if effect.fields:
+                    analysis.set_pending(effect)
+                return None
         if resolved is None and isinstance(func, nodes.Name) and func.name in analysis.local_funcs:
             local_summary, _ = analysis.local_funcs[func.name]
             return self.apply_summary(
@@ -813,10 +982,20 @@ class TaintEngine:
                 # one still missing here lies beyond the depth bound and is treated as unknown.
                 if isinstance(resolved.func, nodes.Lambda):
                     summary = self.summarise(resolved.func, initial=dict(analysis.env))
+                    # Flows from the closure's sources are this function's findings.
+                    if self._current:
+                        self._current[-1].findings.extend(summary.findings)
             if summary is not None:
                 extra = [analysis.eval(a) for a in resolved.extra_args]
                 return self.apply_summary(
-                    analysis, call, summary, resolved, [*extra, *positional], keywords, receiver
+                    analysis,
+                    call,
+                    summary,
+                    resolved,
+                    [*extra, *positional],
+                    keywords,
+                    receiver,
+                    receiver_fields,
                 )
         # Unknown (library) call: the result carries its inputs' data.
         value = merge([receiver, args_taint])
@@ -855,6 +1034,48 @@ class TaintEngine:
                 if value is not None:
                     self.report(spec, analysis, call, value, callee)
 
+    def _library_semantics(
+        self,
+        analysis: FunctionAnalysis,
+        call: nodes.Call,
+        names: frozenset[str],
+        positional: list[Taint | None],
+        keywords: dict[str, Taint | None],
+        args_taint: Taint | None,
+        label: str,
+    ) -> tuple[bool, Taint | None]:
+        """What well-known Python and library calls do to taint (True when decided here)."""
+        func = call.func
+        if isinstance(func, nodes.Attribute) and func.attrname in _CLEAN_METHODS:
+            return True, None
+        if _strips_to_safe_characters(call, names):
+            value = merge(positional[2:3] or [keywords.get("string")])
+            return True, None if value is None else value.with_guard(CHAR_CLASS)
+        if _is_enum_construction(call):
+            return True, None if args_taint is None else args_taint.with_guard(CONVERTED)
+        if isinstance(func, nodes.Attribute) and func.attrname == "get":
+            for kw in call.keywords or []:
+                # request.args.get("n", type=int): werkzeug converts (or drops) the value.
+                if kw.arg == "type" and names_of(kw.value) & _CONVERTERS:
+                    value = merge(positional)
+                    return True, None if value is None else value.with_guard(CONVERTED)
+        if isinstance(func, nodes.Attribute):
+            if func.attrname == "get" and is_constant_mapping(func.expr):
+                # COLUMNS.get(key, "id") is one of the mapping's values or the default.
+                default = positional[1] if len(positional) > 1 else keywords.get("default")
+                return True, None if default is None else analysis.step(default, call, label)
+            if func.attrname in _MUTATORS:
+                from aiscan.engine.guards import var_key
+
+                target = var_key(func.expr)
+                if target and args_taint is not None:
+                    stepped = analysis.step(args_taint, call, label)
+                    assert stepped is not None
+                    analysis.env[target] = merge([analysis.env.get(target), stepped]) or stepped
+                return True, None
+
+        return False, None
+
     def apply_summary(
         self,
         analysis: FunctionAnalysis,
@@ -864,6 +1085,7 @@ class TaintEngine:
         positional: list[Taint | None],
         keywords: dict[str, Taint | None],
         receiver: Taint | None,
+        receiver_fields: dict[str, Taint] | None = None,
     ) -> Taint | None:
         params = summary.params
         offset = 1 if (summary.is_method and resolved.bound) else 0
@@ -874,6 +1096,8 @@ class TaintEngine:
         for name, taint in keywords.items():
             if taint is not None and name in params:
                 bound[name] = taint
+        for fname, taint in (receiver_fields or {}).items():
+            bound[f"self.{fname}"] = taint
         recv_key: str | None = None
         if resolved.bound and isinstance(call.func, nodes.Attribute):
             from aiscan.engine.guards import var_key
@@ -935,6 +1159,18 @@ class TaintEngine:
             if effect.fields:
                 analysis.set_pending(effect)
             return None
+        returned = CallEffect()
+        for fname, flows in summary.return_fields.items():
+            for param, flow in flows.items():
+                taint = bound.get(param)
+                if taint is not None:
+                    moved = self._through(analysis, taint, flow, call_key)
+                    returned.fields[fname] = merge([returned.fields.get(fname), moved]) or moved
+        for fname, taint in summary.return_field_sources.items():
+            moved = taint.at_nodes(frozenset({call_key}))
+            returned.fields[fname] = merge([returned.fields.get(fname), moved]) or moved
+        if returned.fields:
+            analysis.set_pending(returned)
         return merge(parts)
 
     def _through(
@@ -1206,6 +1442,61 @@ def names_of_import(stmt: nodes.Import | nodes.ImportFrom, name: str) -> list[st
 
     target = _import_target(stmt, name)
     return [target] if target else []
+
+
+def _strips_to_safe_characters(call: nodes.Call, names: frozenset[str]) -> bool:
+    """``re.sub(r"[^A-Za-z0-9_.-]", "", x)``: what is left holds only those characters."""
+    if "re.sub" not in names or len(call.args) < 3:
+        return False
+    pattern, replacement = call.args[0], call.args[1]
+    return (
+        isinstance(pattern, nodes.Const)
+        and isinstance(pattern.value, str)
+        and _STRIP_TO_SAFE.match(pattern.value) is not None
+        and isinstance(replacement, nodes.Const)
+        and replacement.value == ""
+    )
+
+
+def _is_enum_construction(call: nodes.Call) -> bool:
+    """``Mode(value)`` for an Enum class: the result is a member, or the call raises."""
+    func = call.func
+    if not isinstance(func, nodes.Name):
+        return False
+    try:
+        _, assigns = func.lookup(func.name)
+    except (AttributeError, astroid.AstroidError):
+        return False
+    for assign in assigns:
+        if isinstance(assign, nodes.ClassDef):
+            bases = {n.rsplit(".", 1)[-1] for b in assign.bases for n in names_of(b)}
+            return bool(bases & {"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"})
+    return False
+
+
+def _expand_partial(call: nodes.Call) -> nodes.Call | None:
+    """``name(...)`` where ``name = functools.partial(f, *a, **kw)``: the call of ``f``."""
+    func = call.func
+    if not isinstance(func, nodes.Name):
+        return None
+    from aiscan.matchers.values import single_binding
+
+    bound = single_binding(func)
+    if not (isinstance(bound, nodes.Call) and names_of(bound.func) & _PARTIAL and bound.args):
+        return None
+    fake = nodes.Call(
+        lineno=call.lineno,
+        col_offset=call.col_offset,
+        parent=call.parent,
+        end_lineno=call.end_lineno,
+        end_col_offset=call.end_col_offset,
+    )
+    fake.postinit(
+        func=bound.args[0],
+        args=[*bound.args[1:], *(call.args or [])],
+        keywords=[*(bound.keywords or []), *(call.keywords or [])],
+    )
+    return fake
 
 
 def _fake_call(func_expr: nodes.NodeNG, parent: nodes.Call) -> nodes.Call:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,9 +36,30 @@ class Matcher(Protocol):
         ...
 
 
+def rule_applies_to(rule: Rule, relpath: str) -> bool:
+    """The rule-level ``where`` conditions that depend only on the file (test-file,
+    file-regex): checked before a file is parsed, so that excluded files cost nothing."""
+    from aiscan.engine.context import is_test_path
+
+    where = rule.spec.get("where") or {}
+    if "test-file" in where and is_test_path(relpath) != where["test-file"]:
+        return False
+    pattern = where.get("file-regex")
+    return not (pattern and not re.search(pattern, relpath))
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def words_in(text: str) -> frozenset[str]:
+    """The identifiers (and identifier-like words) of a text, computed once per file."""
+    return frozenset(_WORD.findall(text))
+
+
 @dataclass(frozen=True)
 class Prefilter:
-    """A necessary condition on a file's raw text: any word (whole identifier) or any regex.
+    """A necessary condition on a file's raw text. It holds when any of ``words`` occurs,
+    when every word of any clause in ``all_of`` occurs, or when any regex matches.
 
     ``always`` means the matcher must see every file.
     """
@@ -46,18 +67,54 @@ class Prefilter:
     words: frozenset[str] = frozenset()
     regexes: tuple[str, ...] = ()
     always: bool = False
+    all_of: tuple[frozenset[str], ...] = ()
 
     @staticmethod
     def for_names(names: Iterable[str]) -> Prefilter:
-        words = set()
+        """A file that uses ``pkg.mod.name`` spells ``name`` (at the use, or in the import
+        that aliases it) and ``pkg`` (in its imports). A builtin spells its own name.
+
+        One case escapes: a method called on an object whose type only inference reveals,
+        in a file that never names the package (a session built by a factory in another
+        module). Those files are not parsed for the rule: the price of not parsing most of a
+        code base for every rule.
+        """
+        words: set[str] = set()
+        clauses: set[frozenset[str]] = set()
         for name in names:
-            head = name.split(".", 1)[0]
-            if head and head != "*":
+            if "*" in name:
+                return Prefilter(always=True)
+            head, _, rest = name.partition(".")
+            if not rest:
                 words.add(head)
-            tail = name.rsplit(".", 1)[-1]
-            if tail != "*":
-                words.add(tail)
-        return Prefilter(words=frozenset(words))
+            else:
+                clauses.add(frozenset({head, name.rsplit(".", 1)[-1]}))
+        return Prefilter(words=frozenset(words), all_of=tuple(sorted(clauses, key=sorted)))
+
+    def merged(self, other: Prefilter) -> Prefilter:
+        return Prefilter(
+            words=self.words | other.words,
+            regexes=self.regexes + other.regexes,
+            always=self.always or other.always,
+            all_of=self.all_of + other.all_of,
+        )
+
+    def compile(self) -> Callable[[str, frozenset[str]], bool]:
+        """A test on (text, words of the text)."""
+        if self.always:
+            return lambda text, present: True
+        words = self.words
+        clauses = self.all_of
+        regex = re.compile("|".join(f"(?:{r})" for r in self.regexes)) if self.regexes else None
+
+        def test(text: str, present: frozenset[str]) -> bool:
+            if words and not words.isdisjoint(present):
+                return True
+            if any(clause <= present for clause in clauses):
+                return True
+            return regex is not None and regex.search(text) is not None
+
+        return test
 
 
 def render_message(template: str, values: Mapping[str, str]) -> str:

@@ -99,6 +99,22 @@ class Pattern:
         self.value = ValueCondition(value_spec) if value_spec else None
 
     def prefilter(self) -> Prefilter:
+        explicit = self.spec.get("prefilter-regex")
+        if explicit:
+            return Prefilter(regexes=(explicit,))
+        if self.kind == "call":
+            # A keyword the call must be given (verify=False) is itself a necessary word,
+            # and a far rarer one than the package name.
+            required = sorted(
+                a.keyword
+                for a in self.args
+                if a.keyword
+                and a.present is not False
+                and (a.present or a.value is not None)
+                and a.position is None
+            )
+            if required:
+                return Prefilter(words=frozenset(required[:1]))
         if self.names is not None:
             return Prefilter.for_names(self.spec[self.kind])
         if self.kind == "assign":
@@ -106,6 +122,8 @@ class Pattern:
                 return Prefilter(words=frozenset({self.target_attr}))
             if self.target_re is not None:
                 return Prefilter(regexes=(self.target_re.pattern,))
+            if self.value is not None and self.value.qnames is not None:
+                return Prefilter.for_names(self.value.spec["qname"])
         if self.kind == "string" and self.value is not None and self.value.regex is not None:
             return Prefilter(regexes=(self.value.regex.pattern,))
         return Prefilter(always=True)
@@ -130,15 +148,10 @@ class PatternMatcher:
         self.patterns = [Pattern(p, rule_where) for p in rule.spec["patterns"]]
 
     def prefilter(self) -> Prefilter:
-        words: set[str] = set()
-        regexes: list[str] = []
+        combined = Prefilter()
         for pattern in self.patterns:
-            pre = pattern.prefilter()
-            if pre.always:
-                return pre
-            words |= pre.words
-            regexes.extend(pre.regexes)
-        return Prefilter(words=frozenset(words), regexes=tuple(regexes))
+            combined = combined.merged(pattern.prefilter())
+        return combined
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         seen: set[tuple[Location, str]] = set()

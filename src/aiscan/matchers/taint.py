@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from aiscan.engine.context import FileContext
+from aiscan.engine.context import FileContext, is_test_path
 from aiscan.engine.summaries import FileBudgetExceeded, TaintEngine
 from aiscan.engine.taint import TaintRuleSpec, compile_taint_rule
 from aiscan.matchers.base import Prefilter
@@ -58,6 +58,7 @@ class SharedTaint:
         if any(s.kind == "parameter" for spec in self.specs for s in spec.sources):
             parts.append(HANDLER_REGEX)
         self.roots_regex = re.compile("|".join(parts)) if parts else None
+        self.engine.source_text_regex = self.roots_regex
         self._cache_key: int | None = None
         self._cache: list[Finding] = []
         self._error: str | None = None
@@ -93,18 +94,46 @@ class TaintMatcher:
         self.rule = rule
         self.shared = shared
         self.spec = spec
+        where = rule.spec.get("where", {})
+        self.test_file: bool | None = where.get("test-file")
+        self.file_regex = re.compile(where["file-regex"]) if "file-regex" in where else None
 
     def prefilter(self) -> Prefilter:
-        handlers = any(s.kind == "parameter" for s in self.spec.sources)
-        return Prefilter(
-            words=frozenset(source_words(self.spec)),
-            regexes=(HANDLER_REGEX,) if handlers else (),
-        )
+        """A file can start a flow only if it holds a source: the source's module and object
+        both spelled (``flask`` and ``request``), or a web handler whose parameters are
+        request data (a route decorator, a Django or DRF view)."""
+        combined = Prefilter()
+        for source in self.spec.sources:
+            if source.kind == "parameter":
+                combined = combined.merged(
+                    Prefilter(
+                        words=frozenset({"api_view"}),
+                        regexes=(HANDLER_REGEX,),
+                        all_of=(frozenset({"django", "request"}), frozenset({"View", "request"})),
+                    )
+                )
+                continue
+            clauses = []
+            words = set()
+            for name in source.raw_names:
+                parts = name.split(".")
+                if len(parts) == 1:
+                    words.add(parts[0])
+                else:
+                    clauses.append(frozenset(parts[:2]))
+            combined = combined.merged(Prefilter(words=frozenset(words), all_of=tuple(clauses)))
+        return combined
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         for finding in self.shared.findings(ctx):
-            if finding.rule_id == self.rule.id:
-                yield finding
+            if finding.rule_id != self.rule.id:
+                continue
+            # The rule's file conditions apply to where the flow ends (the sink's file).
+            if self.test_file is not None and is_test_path(finding.path) != self.test_file:
+                continue
+            if self.file_regex is not None and not self.file_regex.search(finding.path):
+                continue
+            yield finding
 
     def budget_note(self) -> str | None:
         return self.shared.error()
