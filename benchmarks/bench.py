@@ -11,7 +11,8 @@ ratios to Bandit and Semgrep.
 
 Memory is measured two ways: the largest single process (the ru_maxrss that os.wait4 reports,
 as /usr/bin/time's %M), and the sum over the whole process tree (worker processes included),
-sampled from /proc every 20 ms on Linux.
+sampled from /proc every 50 ms on Linux. CPU seconds (user + system, workers included) are
+printed too: on a busy machine they say more than wall time.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ BIN = Path(sys.executable).parent
 @dataclass
 class Run:
     wall_s: float
+    cpu_s: float  # user + system time of the tool and its (waited-for) worker processes
     peak_mib: float  # the largest single process
     tree_mib: float | None  # all processes of the tool together (sampled), None off Linux
     exit_code: int
@@ -113,7 +115,7 @@ def _rss_kib(pid: int) -> int:
 class TreeSampler(threading.Thread):
     """Samples the summed RSS of a process and all its descendants."""
 
-    def __init__(self, pid: int, interval: float = 0.02) -> None:
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.peak_kib = 0
@@ -150,7 +152,11 @@ def measure(command: list[str], cwd: Path, log: Path) -> Run:
     scale = 1024 * 1024 if sys.platform == "darwin" else 1024
     tree = sampler.peak_kib / 1024 if sampler.available and sampler.peak_kib else None
     return Run(
-        round(wall, 2), round(usage.ru_maxrss / scale, 1), tree and round(tree, 1), proc.returncode
+        wall_s=round(wall, 2),
+        cpu_s=round(usage.ru_utime + usage.ru_stime, 2),
+        peak_mib=round(usage.ru_maxrss / scale, 1),
+        tree_mib=tree and round(tree, 1),
+        exit_code=proc.returncode,
     )
 
 
@@ -182,7 +188,8 @@ def run_tool(result: ToolResult, runs: int, cwd: Path, out: Path, logs: Path) ->
         run = measure(result.command, cwd, log)
         result.runs.append(run)
         print(
-            f"  {result.tool} run {index + 1}/{runs}: {run.wall_s:.2f} s, {run.peak_mib:.0f} MiB"
+            f"  {result.tool} run {index + 1}/{runs}: {run.wall_s:.2f} s ({run.cpu_s:.1f} s CPU), "
+            f"{run.peak_mib:.0f} MiB"
             f" (tree {run.tree_mib or 0:.0f} MiB), exit {run.exit_code}",
             file=sys.stderr,
         )
@@ -312,14 +319,15 @@ def main(argv: list[str] | None = None) -> int:
         f"median of {args.runs} run(s); {os.cpu_count()} cores\n"
     )
     print(
-        "| tool | wall s | peak MiB (largest process) | peak MiB (process tree) "
+        "| tool | wall s | CPU s | peak MiB (largest process) | peak MiB (process tree) "
         "| files | findings | exit |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
         exits = ",".join(sorted({str(run.exit_code) for run in r.runs}))
         print(
-            f"| {r.tool} | {_fmt(r.median('wall_s'))} | {_fmt(r.median('peak_mib'), 0)} "
+            f"| {r.tool} | {_fmt(r.median('wall_s'))} | {_fmt(r.median('cpu_s'))} "
+            f"| {_fmt(r.median('peak_mib'), 0)} "
             f"| {_fmt(r.median('tree_mib'), 0)} | {r.files if r.files is not None else '-'} "
             f"| {r.findings if r.findings is not None else '-'} | {exits} |"
         )
@@ -329,11 +337,13 @@ def main(argv: list[str] | None = None) -> int:
             a, b = by_tool["aiscan"], by_tool[other]
             ratios[other] = {
                 "wall": _ratio(a.median("wall_s"), b.median("wall_s")),
+                "cpu": _ratio(a.median("cpu_s"), b.median("cpu_s")),
                 "peak": _ratio(a.median("peak_mib"), b.median("peak_mib")),
                 "tree": _ratio(a.median("tree_mib"), b.median("tree_mib")),
             }
             print(
-                f"\naiscan/{other}: wall {ratios[other]['wall']}, peak memory "
+                f"\naiscan/{other}: wall {ratios[other]['wall']}, CPU {ratios[other]['cpu']}, "
+                f"peak memory "
                 f"{ratios[other]['peak']} (largest process), {ratios[other]['tree']} (tree)"
             )
     if skipped:

@@ -134,6 +134,21 @@ _PASS_THROUGH = (
 )
 
 
+def is_whole_value(node: nodes.NodeNG) -> bool:
+    """``node`` is itself the value that is named: the whole right-hand side of an assignment
+    (not ``+=``), the returned value, a keyword argument or a dict entry's value. A positional
+    argument is not: the call may build a larger value from it (``"".join(...)``, ``str(...)``).
+    """
+    parent = node.parent
+    if isinstance(parent, (nodes.Assign, nodes.AnnAssign, nodes.NamedExpr, nodes.Return)):
+        return parent.value is node
+    if isinstance(parent, nodes.Keyword):
+        return parent.value is node
+    if isinstance(parent, nodes.Dict):
+        return any(value is node for _, value in parent.items)
+    return False
+
+
 def purpose_names(node: nodes.NodeNG, max_up: int = 8) -> list[str]:
     """What a value is for: the names it is assigned to, passed as, or returned from.
 

@@ -373,6 +373,17 @@ class FunctionAnalysis:
         for name, taint in fields.items():
             self.return_fields[name] = merge([self.return_fields.get(name), taint]) or taint
 
+    def guard_facts(self, test: nodes.NodeNG) -> GuardFacts:
+        """The guards of a test, worked out only when it reads a tainted variable (most tests
+        do not, and telling an allow-list apart can need inference)."""
+        for node in test.nodes_of_class((nodes.Name, nodes.Attribute, nodes.AssignName)):
+            key = var_key(node)
+            if key is None:
+                continue
+            if key in self.env or key in self.globals_env or key.startswith("self."):
+                return self.engine.guard_facts(self, test)
+        return GuardFacts()
+
     def _take_pending(self) -> CallEffect | None:
         effect, self._pending = self._pending, None
         return effect
@@ -382,7 +393,7 @@ class FunctionAnalysis:
     ) -> bool:
         env = self.env
         self.eval(test)
-        facts = self.engine.guard_facts(self, test)
+        facts = self.guard_facts(test)
         true_env = self._refined(dict(env), facts.when_true)
         false_env = self._refined(dict(env), facts.when_false)
         true_exit = self.exec_block(body, true_env)
@@ -562,7 +573,7 @@ class FunctionAnalysis:
             return None
         if isinstance(node, nodes.IfExp):
             self.eval(node.test)
-            facts = self.engine.guard_facts(self, node.test)
+            facts = self.guard_facts(node.test)
             saved = self.env
             try:
                 self.env = self._refined(dict(saved), facts.when_true)

@@ -81,10 +81,14 @@ def _names_of(node: nodes.NodeNG, depth: int) -> frozenset[str]:
     if isinstance(node, nodes.Attribute):
         return frozenset(f"{base}.{node.attrname}" for base in names_of(node.expr, depth + 1))
     if isinstance(node, nodes.Call):
-        # The value of a call is an instance of what was called (for classes) or an opaque
-        # result: both are written as the callee's name, so that attributes read on it
-        # (requests.Session().get) resolve.
-        return names_of(node.func, depth + 1)
+        # Calling a class (CapWords, by convention) makes an instance of it, written as the
+        # class's name so that attributes read on it resolve (requests.Session().get); calling
+        # a function makes a value the syntax cannot type, written ``name()``, which no rule
+        # names and which tells resolve() that inference is needed.
+        return frozenset(
+            n if n.rsplit(".", 1)[-1][:1].isupper() else f"{n}()"
+            for n in names_of(node.func, depth + 1)
+        )
     if isinstance(node, nodes.Subscript):
         return frozenset()
     return frozenset()
@@ -232,6 +236,15 @@ def _runtime_canonical(qname: str) -> str | None:
                 obj = getattr(obj, attr)
         except Exception:  # noqa: BLE001 - proxies (flask.request) raise anything on access
             return None
+        bound_to = getattr(obj, "__self__", None)
+        if (
+            bound_to is not None
+            and not isinstance(bound_to, type(sys))
+            and not isinstance(bound_to, type)
+        ):
+            # random.choice is the method of one hidden Random instance: it does not stand
+            # for every Random.choice (secrets.choice is SystemRandom's).
+            return None
         mod = getattr(obj, "__module__", None)
         qual = getattr(obj, "__qualname__", None)
         if isinstance(obj, type(sys)):
@@ -348,12 +361,26 @@ def resolve(node: nodes.NodeNG, index: NameIndex, *, infer: bool = True) -> str 
     last = _last_component(node)
     if last is not None and not index.could_match_last(last):
         return None
-    found = index.match(names_of(node))
+    candidates = names_of(node)
+    found = index.match(candidates)
     if found or not infer or last is None:
         # A plain name is resolved from the syntax (imports, aliases, assignments); only an
         # attribute of a receiver whose type the syntax does not show needs inference.
         return found
+    if candidates and not _needs_inference(node, candidates):
+        # The syntax already says what the receiver is (a library object that is not one of
+        # the rule's names): inference would only confirm it, at a high price.
+        return None
     return index.match(inferred_names(node), inferred=True)
+
+
+def _needs_inference(node: nodes.NodeNG, candidates: frozenset[str]) -> bool:
+    """The syntax cannot type the receiver: a function's result (``build_opener().open``), or
+    a name of the scanned project's own package, whose objects only inference can follow."""
+    if any("()" in c for c in candidates):
+        return True
+    package = str(node.root().name).split(".", 1)[0]
+    return any(c == package or c.startswith(package + ".") for c in candidates)
 
 
 def _last_component(node: nodes.NodeNG) -> str | None:

@@ -263,6 +263,7 @@ class TaintEngine:
         self._module: nodes.Module | None = None
         self._module_envs: dict[str, dict[str, Taint]] = {}
         self._source_modules: dict[str, bool] = {}
+        self._module_texts: dict[str, str] = {}
         # Set by the matcher: what a module's text must contain to hold a source.
         self.source_text_regex: re.Pattern[str] | None = None
         self.globals_env: dict[str, Taint] = {}
@@ -711,11 +712,23 @@ class TaintEngine:
             modname, _, attr = qname.rpartition(".")
             if modname not in self.project_modules or not self._may_hold_source(modname):
                 continue
+            if not self._assigned_at_module_level(modname, attr):
+                continue  # a function or class, not a value computed when the module loads
             env = self._module_env(modname)
             taint = env.get(attr)
             if taint is not None:
                 return taint
         return None
+
+    def _assigned_at_module_level(self, modname: str, name: str) -> bool:
+        text = self._module_texts.get(modname)
+        if text is None:
+            try:
+                text = self.project_modules[modname].read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            self._module_texts[modname] = text
+        return re.search(rf"(?m)^{re.escape(name)}\s*(?::[^=\n]*)?=", text) is not None
 
     def _may_hold_source(self, modname: str) -> bool:
         """Whether a project module's text mentions a source at all (cheap; no parse)."""

@@ -13,6 +13,7 @@ from aiscan.engine.context import (
     FileContext,
     caller_purpose_names,
     enclosing_function,
+    is_whole_value,
     purpose_names,
 )
 from aiscan.engine.names import NameIndex, resolve
@@ -197,6 +198,10 @@ class ContextCondition:
                 return False
         if self.followed_by is not None and not _followed_by_call(node, self.followed_by):
             return False
+        if "whole-value" in spec:
+            whole = is_whole_value(value if value is not None else node)
+            if whole != bool(spec["whole-value"]):
+                return False
         return True
 
 

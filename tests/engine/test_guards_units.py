@@ -1,0 +1,3 @@
+"""Unit-level contracts of the guard functions in aiscan.engine.guards."""
+
+from __future__ import annotations
