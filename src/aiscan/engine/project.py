@@ -15,6 +15,7 @@ from pathlib import Path
 import astroid
 from astroid import nodes
 from astroid.builder import AstroidBuilder
+from astroid.manager import AstroidManager
 
 from aiscan.engine.source import SourceText
 
@@ -105,20 +106,50 @@ def forget_project_modules(roots: Iterable[str]) -> None:
     manager._mod_file_cache.clear()
 
 
+_ORIGINAL_AST_FROM_FILE = AstroidManager.ast_from_file
+
+
+def _project_ast_from_file(
+    self: AstroidManager,
+    filepath: str,
+    modname: str | None = None,
+    fallback: bool = True,
+    source: bool = False,
+) -> nodes.Module:
+    """Modules of the scanned project, imported while analysing another one, are built like
+    the files themselves: without astroid's brain transforms, which infer while building and
+    cost more than the analysis. Library modules keep them."""
+    from aiscan.engine.names import _inside_scan
+
+    if filepath.endswith(".py") and _inside_scan(filepath):
+        if modname is None:
+            modname = module_name(Path(filepath))[0]
+        cached = self.astroid_cache.get(modname)
+        if cached is not None and cached.file == filepath:
+            return cached
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return AstroidBuilder(self, apply_transforms=False).file_build(filepath, modname)
+    return _ORIGINAL_AST_FROM_FILE(self, filepath, modname, fallback, source)
+
+
 @contextmanager
 def fast_astroid() -> Iterator[None]:
-    """Build modules with syntactic attribute registration for the duration of a scan."""
+    """Build modules the fast way (see the two functions above) for the duration of a scan."""
     original = AstroidBuilder.delayed_assattr
     AstroidBuilder.delayed_assattr = _syntactic_assattr
+    AstroidManager.ast_from_file = _project_ast_from_file
     try:
         yield
     finally:
         AstroidBuilder.delayed_assattr = original
+        AstroidManager.ast_from_file = _ORIGINAL_AST_FROM_FILE
 
 
 def install_fast_astroid() -> None:
     """The same, for the whole life of a worker process."""
     AstroidBuilder.delayed_assattr = _syntactic_assattr
+    AstroidManager.ast_from_file = _project_ast_from_file
 
 
 class ParseFailure(Exception):
