@@ -263,6 +263,7 @@ class TaintEngine:
         self._module: nodes.Module | None = None
         self._module_envs: dict[str, dict[str, Taint]] = {}
         self._source_modules: dict[str, bool] = {}
+        self._demand_depth = 0
         self._module_texts: dict[str, str] = {}
         # Set by the matcher: what a module's text must contain to hold a source.
         self.source_text_regex: re.Pattern[str] | None = None
@@ -337,6 +338,8 @@ class TaintEngine:
             if fkey in self.summaries and fkey not in {_func_key(r) for r in roots}:
                 continue
             for call in iter_calls(func):
+                if not self._cheap_to_resolve(call):
+                    continue  # resolved on demand, if tainted data reaches it
                 resolved = self.resolve_call(call)
                 if resolved is None:
                     continue
@@ -568,6 +571,28 @@ class TaintEngine:
                     if found is not None:
                         return found
         return None
+
+    def _cheap_to_resolve(self, call: nodes.Call) -> bool:
+        """The callee is in a module already parsed, or in one whose text holds a source."""
+        func = call.func
+        if isinstance(func, nodes.Name):
+            try:
+                _, assigns = func.lookup(func.name)
+            except (AttributeError, astroid.AstroidError):
+                return False
+            if not any(isinstance(a, (nodes.Import, nodes.ImportFrom)) for a in assigns):
+                return True  # defined in this module (or a local): nothing to parse
+        if isinstance(func, nodes.Attribute) and isinstance(func.expr, nodes.Name):
+            if func.expr.name in ("self", "cls"):
+                return True
+        cache = astroid.MANAGER.astroid_cache
+        for qname in names_of(func):
+            parts = qname.replace("()", "").split(".")
+            for cut in range(len(parts) - 1, 0, -1):
+                modname = ".".join(parts[:cut])
+                if modname in self.project_modules:
+                    return modname in cache or self._may_hold_source(modname)
+        return False
 
     def _maybe_project_method(self, name: str) -> bool:
         if self.project_def_names is None:
@@ -959,7 +984,12 @@ class TaintEngine:
         if handled:
             return value
 
-        # Project functions: apply their summaries.
+        # Project functions: apply their summaries. A call that passes nothing tainted can only
+        # matter if the callee reads a source itself; when its module cannot hold one, the
+        # callee is not even looked up (looking it up parses its module).
+        tainted_input = args_taint is not None or receiver is not None or bool(receiver_fields)
+        if not tainted_input and not self._cheap_to_resolve(call):
+            return None
         resolved = self.resolve_call(call)
         if resolved is None:
             record = self._record_class(call)
@@ -991,9 +1021,21 @@ class TaintEngine:
             key = _func_key(resolved.func)
             summary = self.summaries.get(key)
             if summary is None and key not in self.in_progress:
-                # Functions are summarised bottom-up before their callers (ensure_summaries);
-                # one still missing here lies beyond the depth bound and is treated as unknown.
-                if isinstance(resolved.func, nodes.Lambda):
+                # Summaries are made bottom-up over the call graph (ensure_summaries) for what
+                # is known before the walk; a callee reached with tainted data that was not
+                # known then is summarised now, within the same depth bound.
+                if (
+                    not isinstance(resolved.func, nodes.Lambda)
+                    and not _nested(resolved.func)
+                    and self._demand_depth < MAX_CALL_DEPTH
+                ):
+                    self._demand_depth += 1
+                    try:
+                        self.ensure_summaries([resolved.func])
+                    finally:
+                        self._demand_depth -= 1
+                    summary = self.summaries.get(key)
+                elif isinstance(resolved.func, nodes.Lambda):
                     summary = self.summarise(resolved.func, initial=dict(analysis.env))
                     # Flows from the closure's sources are this function's findings.
                     if self._current:
