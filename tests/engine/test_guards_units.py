@@ -186,7 +186,9 @@ def test_not_constant_collections(code: str) -> None:
     assert not is_constant_collection(expr(code))
 
 
-@pytest.mark.parametrize("code", ["COLUMNS", "PAIRS", "{'a': 'x', 'b': ('y', 1)}", "Settings.TABLE"])
+@pytest.mark.parametrize(
+    "code", ["COLUMNS", "PAIRS", "{'a': 'x', 'b': ('y', 1)}", "Settings.TABLE"]
+)
 def test_constant_mappings(code: str) -> None:
     assert is_constant_mapping(expr(code))
 

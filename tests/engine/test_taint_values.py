@@ -182,9 +182,7 @@ def test_merge_keeps_every_origin_with_every_paths_guards_and_nodes() -> None:
     raw = Taint.of([WEB, CLI], frozenset(), frozenset({NODE_B}))
     merged = merge([guarded, None, raw])
     assert merged == Taint(
-        frozenset(
-            {(WEB, frozenset({ALLOW_LISTED})), (WEB, frozenset()), (CLI, frozenset())}
-        ),
+        frozenset({(WEB, frozenset({ALLOW_LISTED})), (WEB, frozenset()), (CLI, frozenset())}),
         frozenset({NODE_A, NODE_B}),
     )
     # The unguarded path of WEB keeps it live after the join.

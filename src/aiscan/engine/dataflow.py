@@ -164,6 +164,9 @@ class FunctionAnalysis:
         self.returns: list[Taint] = []
         self.hits: list[SinkHit] = []
         self.field_writes: dict[str, Taint] = {}
+        # Handler parameters that are request objects, and request models (name -> class).
+        self.request_params: set[str] = set()
+        self.model_params: dict[str, nodes.ClassDef] = {}
         self.return_fields: dict[str, Taint] = {}
         self.local_funcs: dict[str, tuple[Summary, list[Taint | None]]] = {}
         self.steps = 0

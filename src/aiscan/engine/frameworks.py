@@ -260,6 +260,17 @@ def field_annotation(klass: nodes.ClassDef, name: str) -> nodes.NodeNG | None:
     return None
 
 
+def click_command(func: nodes.FunctionDef) -> bool:
+    """Decorated as a click command, or with click options and arguments."""
+    if func.decorators is None:
+        return False
+    for deco in func.decorators.nodes:
+        target = deco.func if isinstance(deco, nodes.Call) else deco
+        if any(n.split(".", 1)[0] == "click" for n in names_of(target)):
+            return True
+    return False
+
+
 def handler_parameter_role(
     func: nodes.FunctionDef, param: nodes.AssignName, annotation: nodes.NodeNG | None, index: int
 ) -> str | None:

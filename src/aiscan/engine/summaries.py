@@ -29,6 +29,7 @@ from aiscan.engine.frameworks import (
     REQUEST_DATA_ATTRS,
     REQUEST_DATA_METHODS,
     annotation_kind,
+    click_command,
     field_annotation,
     handler_parameter_role,
     model_class,
@@ -248,7 +249,20 @@ class TaintEngine:
             for n in src.raw_names
         }
         self.param_source_labels = sorted(
-            {src.label for s in specs for src in s.sources if src.kind == "parameter"}
+            {
+                src.label
+                for s in specs
+                for src in s.sources
+                if src.kind == "parameter" and src.framework != "click"
+            }
+        )
+        self.click_source_labels = sorted(
+            {
+                src.label
+                for s in specs
+                for src in s.sources
+                if src.kind == "parameter" and src.framework == "click"
+            }
         )
         self.project_modules: dict[str, Path] = {}
         self.project_def_names: set[str] | None = None
@@ -708,26 +722,29 @@ class TaintEngine:
         if index == 0 and _is_method(func):
             return None
         origin_taint = analysis.param_taint(func, name)
-        if not self.param_source_labels or not isinstance(func, nodes.FunctionDef):
+        if not isinstance(func, nodes.FunctionDef):
+            return origin_taint
+        if self.click_source_labels and click_command(func):
+            key = node_key(analysis.path, param, f"command-line parameter {name}")
+            analysis.graph.add_node(key)
+            origins = [Origin("source", label, key) for label in self.click_source_labels]
+            return merge([Taint.of(origins, at=frozenset({key})), origin_taint]) or origin_taint
+        if not self.param_source_labels:
             return origin_taint
         role = handler_parameter_role(func, param, annotation, index)
         if role == "request":
-            requests: set[str] = getattr(analysis, "request_params", set())
-            requests.add(name)
-            analysis.request_params = requests  # type: ignore[attr-defined]
+            analysis.request_params.add(name)
             return origin_taint
         if role == "model":
-            models: dict[str, nodes.ClassDef] = getattr(analysis, "model_params", {})
             klass = model_class(annotation)
             if klass is not None:
-                models[name] = klass
-                analysis.model_params = models  # type: ignore[attr-defined]
+                analysis.model_params[name] = klass
             return origin_taint
         if role == "data":
             key = node_key(analysis.path, param, f"request parameter {name}")
             analysis.graph.add_node(key)
-            origins = {Origin("source", label, key) for label in self.param_source_labels}
-            return merge([Taint.of(origins, at=frozenset({key})), origin_taint]) or origin_taint
+            web = [Origin("source", label, key) for label in self.param_source_labels]
+            return merge([Taint.of(web, at=frozenset({key})), origin_taint]) or origin_taint
         return origin_taint
 
     def imported_global(self, analysis: FunctionAnalysis, node: nodes.Name) -> Taint | None:
@@ -797,7 +814,7 @@ class TaintEngine:
         """For ``job.source`` where ``job`` is a request model parameter: 'data' when the
         field is a string-like value the client chose, 'safe' when validation made it a number,
         an enum, a literal or a UUID."""
-        models: dict[str, nodes.ClassDef] = getattr(analysis, "model_params", {})
+        models: dict[str, nodes.ClassDef] = analysis.model_params
         if not models or not isinstance(node.expr, nodes.Name) or node.expr.name not in models:
             return None
         annotation = field_annotation(models[node.expr.name], node.attrname)
@@ -813,7 +830,7 @@ class TaintEngine:
                     analysis, node, self.param_source_labels, f"request field {short(node)}"
                 )
         if isinstance(node, nodes.Attribute):
-            requests: set[str] = getattr(analysis, "request_params", set())
+            requests: set[str] = analysis.request_params
             if (
                 requests
                 and isinstance(node.expr, nodes.Name)
@@ -946,7 +963,7 @@ class TaintEngine:
         if found is not None:
             return self._source(analysis, call, [self.call_source_labels.get(found, found)], label)
         if isinstance(func, nodes.Attribute):
-            requests: set[str] = getattr(analysis, "request_params", set())
+            requests: set[str] = analysis.request_params
             if (
                 requests
                 and isinstance(func.expr, nodes.Name)
@@ -983,6 +1000,11 @@ class TaintEngine:
         )
         if handled:
             return value
+        propagated = self._propagate(analysis, call, names, positional, keywords, receiver)
+        if propagated is not None:
+            handled, value = propagated
+            if handled:
+                return value
 
         # Project functions: apply their summaries. A call that passes nothing tainted can only
         # matter if the callee reads a source itself; when its module cannot hold one, the
@@ -1088,6 +1110,42 @@ class TaintEngine:
                 value = merge(parts)
                 if value is not None:
                     self.report(spec, analysis, call, value, callee)
+
+    def _propagate(
+        self,
+        analysis: FunctionAnalysis,
+        call: nodes.Call,
+        names: frozenset[str],
+        positional: list[Taint | None],
+        keywords: dict[str, Taint | None],
+        receiver: Taint | None,
+    ) -> tuple[bool, Taint | None] | None:
+        """Rule propagators (``from``/``to``): data moved between argument, receiver, result."""
+        if not names or not any(spec.propagators for spec in self.specs):
+            return None
+        from aiscan.engine.guards import var_key
+
+        result: Taint | None = None
+        to_result = False
+        for spec in self.specs:
+            for prop in spec.propagators:
+                if prop.names.match(names) is None:
+                    continue
+                to_result = to_result or prop.target is None
+                value, _ = taint_of_arg(prop.source, call, positional, keywords, receiver, analysis)
+                if value is None:
+                    continue
+                value = analysis.step(value, call, short(call)) or value
+                if prop.target is None:
+                    result = merge([result, value])
+                    continue
+                _, target_node = taint_of_arg(
+                    prop.target, call, positional, keywords, receiver, analysis
+                )
+                key = var_key(target_node) if target_node is not None else None
+                if key:
+                    analysis.env[key] = merge([analysis.env.get(key), value]) or value
+        return (True, result) if to_result else None
 
     def _library_semantics(
         self,

@@ -21,6 +21,9 @@ PATH_CONFINED = "path-confined"
 LENGTH_CHECKED = "length-checked"
 SANITIZER_PREFIX = "sanitizer:"
 NON_SANITIZING = frozenset({LENGTH_CHECKED})
+BUILTIN_GUARD_KINDS = frozenset(
+    {ALLOW_LISTED, MAPPED, CONVERTED, REGEX_VALIDATED, CHAR_CLASS, CONSTANT_COMPARED, PATH_CONFINED}
+)
 
 # A flow-graph node: (absolute file path, line, byte column, end line, end byte column, text).
 NodeKey = tuple[str, int, int, int, int, str]
@@ -158,6 +161,15 @@ class SourceSpec:
 
 
 @dataclass
+class PropagatorSpec:
+    """A library call that moves data between its arguments, receiver and result."""
+
+    names: NameIndex
+    source: ArgSpec  # "from"
+    target: ArgSpec | None  # "to"; None means the call's result
+
+
+@dataclass
 class TaintRuleSpec:
     """One taint rule, compiled."""
 
@@ -168,6 +180,7 @@ class TaintRuleSpec:
     ignore_kinds: frozenset[str]
     require_kind: str | None
     builtin_guards: bool
+    propagators: list[PropagatorSpec] = field(default_factory=list)
 
     @property
     def sanitizer_tag(self) -> str:
@@ -235,12 +248,26 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
         )
     sanitizer_names = [n for item in spec.get("sanitizers", ()) for n in item.get("call", ())]
     guards = spec.get("guards", {})
+    builtin = bool(guards.get("builtin", True))
+    ignore = frozenset(guards.get("ignore-kinds", ()))
+    if not builtin:
+        # Only the rule's own sanitizers make a value safe.
+        ignore |= BUILTIN_GUARD_KINDS
+    propagators = [
+        PropagatorSpec(
+            names=_names(item["call"]),
+            source=ArgSpec.parse(item["from"]),
+            target=None if str(item["to"]) == "result" else ArgSpec.parse(item["to"]),
+        )
+        for item in spec.get("propagators", ())
+    ]
     return TaintRuleSpec(
         rule=rule,
         sources=sources,
         sinks=sinks,
         sanitizers=_names(sanitizer_names) if sanitizer_names else None,
-        ignore_kinds=frozenset(guards.get("ignore-kinds", ())),
+        ignore_kinds=ignore,
         require_kind=guards.get("require-kind"),
-        builtin_guards=bool(guards.get("builtin", True)),
+        builtin_guards=builtin,
+        propagators=propagators,
     )

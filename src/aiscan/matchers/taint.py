@@ -27,7 +27,7 @@ def source_words(spec: TaintRuleSpec) -> set[str]:
     words: set[str] = set()
     for source in spec.sources:
         if source.kind == "parameter":
-            words |= _HANDLER_WORDS
+            words |= {"click"} if source.framework == "click" else _HANDLER_WORDS
         else:
             for name in source.raw_names:
                 # The object users import (``request`` of ``flask.request.args``) or, for a
@@ -104,6 +104,9 @@ class TaintMatcher:
         request data (a route decorator, a Django or DRF view)."""
         combined = Prefilter()
         for source in self.spec.sources:
+            if source.kind == "parameter" and source.framework == "click":
+                combined = combined.merged(Prefilter(words=frozenset({"click"})))
+                continue
             if source.kind == "parameter":
                 combined = combined.merged(
                     Prefilter(
