@@ -375,7 +375,7 @@ def test_comparisons(test: str, expected: GuardFacts) -> None:
     ],
 )
 def test_length_checks_hold_on_both_branches(test: str) -> None:
-    assert facts(test) == GuardFacts(((("name", LENGTH_CHECKED),)), (("name", LENGTH_CHECKED),))
+    assert facts(test) == GuardFacts((("name", LENGTH_CHECKED),), (("name", LENGTH_CHECKED),))
 
 
 @pytest.mark.parametrize("test", ["len(name, other) > 3", "count(name) > 3", "len(get()) > 3"])

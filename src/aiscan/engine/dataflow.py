@@ -168,7 +168,7 @@ class FunctionAnalysis:
         self.request_params: set[str] = set()
         self.model_params: dict[str, nodes.ClassDef] = {}
         self.return_fields: dict[str, Taint] = {}
-        self.local_funcs: dict[str, tuple[Summary, list[Taint | None]]] = {}
+        self.local_funcs: dict[str, tuple[Summary, nodes.FunctionDef]] = {}
         self.steps = 0
         self.param_names: list[str] = []
         self._pending: CallEffect | None = None
@@ -228,6 +228,7 @@ class FunctionAnalysis:
 
     def tick(self) -> None:
         self.steps += 1
+        self.engine.file_steps += 1
         if self.steps > MAX_STEPS:
             raise BudgetExceeded
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import linecache
 import logging
 import re
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +57,9 @@ log = logging.getLogger(__name__)
 
 MAX_CALL_DEPTH = 6
 MAX_FUNCTIONS_PER_ROOT = 400
-FILE_TIME_BUDGET = 30.0
+# Work allowed for the analysis started from one file, counted in statements and expressions
+# evaluated (not seconds, so that the result never depends on how busy the machine is).
+FILE_STEP_BUDGET = 1_500_000
 _CLEAN_RESULT = frozenset(
     {
         "len",
@@ -273,7 +274,7 @@ class TaintEngine:
         self.summaries: dict[tuple[str, int, int, str], Summary] = {}
         self.in_progress: set[tuple[str, int, int, str]] = set()
         self._resolved: dict[int, ResolvedCall | None] = {}
-        self._deadline = 0.0
+        self.file_steps = 0
         self._module: nodes.Module | None = None
         self._module_envs: dict[str, dict[str, Taint]] = {}
         self._source_modules: dict[str, bool] = {}
@@ -302,7 +303,7 @@ class TaintEngine:
         the functions they call are summarised on demand. A function with no source cannot
         start a flow, and its summary matters only to callers that have one.
         """
-        self._deadline = time.monotonic() + FILE_TIME_BUDGET
+        self.file_steps = 0
         self._resolved.clear()
         self._module = module
         self.globals_env = {}
@@ -372,7 +373,9 @@ class TaintEngine:
         condensed = nx.condensation(graph)
         for scc in reversed(list(nx.topological_sort(condensed))):
             members = sorted(condensed.nodes[scc]["members"])
-            todo = [m for m in members if m not in self.summaries]
+            # A function being summarised further up the stack (a recursion reached on
+            # demand) is not started again: its callers use what is known so far.
+            todo = [m for m in members if m not in self.summaries and m not in self.in_progress]
             if not todo:
                 continue
             recursive = len(members) > 1 or graph.has_edge(members[0], members[0])
@@ -389,7 +392,7 @@ class TaintEngine:
         self, func: nodes.FunctionDef | nodes.Lambda, initial: dict[str, Taint] | None = None
     ) -> Summary:
         key = _func_key(func)
-        if time.monotonic() > self._deadline:
+        if self.file_steps > FILE_STEP_BUDGET:
             raise FileBudgetExceeded
         root = func.root()
         path = str(Path(root.file).resolve()) if getattr(root, "file", None) else str(root.name)
@@ -914,7 +917,7 @@ class TaintEngine:
 
     def nested_function(self, analysis: FunctionAnalysis, func: nodes.FunctionDef) -> None:
         summary = self.summarise(func, initial=dict(analysis.env))
-        analysis.local_funcs[str(func.name)] = (summary, [])
+        analysis.local_funcs[str(func.name)] = (summary, func)
         if self._current:
             self._current[-1].findings.extend(summary.findings)
 
@@ -1029,12 +1032,12 @@ class TaintEngine:
                     analysis.set_pending(effect)
                 return None
         if resolved is None and isinstance(func, nodes.Name) and func.name in analysis.local_funcs:
-            local_summary, _ = analysis.local_funcs[func.name]
+            local_summary, local_def = analysis.local_funcs[func.name]
             return self.apply_summary(
                 analysis,
                 call,
                 local_summary,
-                ResolvedCall(nodes.Lambda(), bound=False),
+                ResolvedCall(local_def, bound=False),
                 positional,
                 keywords,
                 receiver,
