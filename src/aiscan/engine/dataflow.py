@@ -40,67 +40,6 @@ if TYPE_CHECKING:
 
 Env = dict[str, Taint]
 
-# Calls whose result carries no data of their arguments (a number, a bool, a type ...).
-_CLEAN_RESULT = frozenset(
-    {
-        "len",
-        "bool",
-        "isinstance",
-        "issubclass",
-        "hasattr",
-        "callable",
-        "id",
-        "hash",
-        "type",
-        "any",
-        "all",
-        "ord",
-        "abs",
-        "round",
-        "min",
-        "max",
-        "sum",
-        "range",
-        "enumerate_index",
-        "os.path.exists",
-        "os.path.isfile",
-        "os.path.isdir",
-        "os.path.getsize",
-        "hmac.compare_digest",
-        "secrets.compare_digest",
-    }
-)
-_CONVERTERS = frozenset(
-    {
-        "int",
-        "float",
-        "complex",
-        "bool",
-        "uuid.UUID",
-        "decimal.Decimal",
-        "datetime.date.fromisoformat",
-        "datetime.datetime.fromisoformat",
-        "ipaddress.ip_address",
-    }
-)
-# Methods that put their argument's data into the object they are called on.
-_MUTATORS = frozenset(
-    {
-        "append",
-        "extend",
-        "insert",
-        "add",
-        "update",
-        "setdefault",
-        "put",
-        "put_nowait",
-        "write",
-        "writelines",
-        "appendleft",
-        "extendleft",
-        "push",
-    }
-)
 MAX_STEPS = 40_000
 
 

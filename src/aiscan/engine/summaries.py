@@ -832,18 +832,10 @@ class TaintEngine:
                 return self._source(
                     analysis, node, self.param_source_labels, f"request field {short(node)}"
                 )
-        if isinstance(node, nodes.Attribute):
-            requests: set[str] = analysis.request_params
-            if (
-                requests
-                and isinstance(node.expr, nodes.Name)
-                and node.expr.name in requests
-                and node.attrname in REQUEST_DATA_ATTRS
-                and self.param_source_labels
-            ):
-                return self._source(
-                    analysis, node, self.param_source_labels, f"request data {short(node)}"
-                )
+        if isinstance(node, nodes.Attribute) and _reads_request(analysis, node, REQUEST_DATA_ATTRS):
+            return self._source(
+                analysis, node, self.param_source_labels, f"request data {short(node)}"
+            )
         if not self.source_attrs.exact and not self.source_attrs.wild:
             return None
         if isinstance(node, (nodes.Name, nodes.Attribute)):
@@ -965,18 +957,10 @@ class TaintEngine:
         found = self.source_calls.match(names) if names else by_inference(self.source_calls)
         if found is not None:
             return self._source(analysis, call, [self.call_source_labels.get(found, found)], label)
-        if isinstance(func, nodes.Attribute):
-            requests: set[str] = analysis.request_params
-            if (
-                requests
-                and isinstance(func.expr, nodes.Name)
-                and func.expr.name in requests
-                and func.attrname in REQUEST_DATA_METHODS
-                and self.param_source_labels
-            ):
-                return self._source(
-                    analysis, call, self.param_source_labels, f"request data {label}"
-                )
+        if isinstance(func, nodes.Attribute) and _reads_request(
+            analysis, func, REQUEST_DATA_METHODS
+        ):
+            return self._source(analysis, call, self.param_source_labels, f"request data {label}")
 
         # Sanitizers and conversions.
         tags = [
@@ -1558,6 +1542,18 @@ def names_of_import(stmt: nodes.Import | nodes.ImportFrom, name: str) -> list[st
 
     target = _import_target(stmt, name)
     return [target] if target else []
+
+
+def _reads_request(
+    analysis: FunctionAnalysis, node: nodes.Attribute, names: frozenset[str]
+) -> bool:
+    """``request.GET`` (or ``await request.json()``) on a handler's request-object parameter."""
+    return (
+        isinstance(node.expr, nodes.Name)
+        and node.expr.name in analysis.request_params
+        and node.attrname in names
+        and bool(analysis.engine.param_source_labels)
+    )
 
 
 def _strips_to_safe_characters(call: nodes.Call, names: frozenset[str]) -> bool:
