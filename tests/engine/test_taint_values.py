@@ -15,6 +15,7 @@ import pytest
 from aiscan import load_rules
 from aiscan.engine.taint import (
     ALLOW_LISTED,
+    BUILTIN_GUARD_KINDS,
     CONSTANT_COMPARED,
     LENGTH_CHECKED,
     REGEX_VALIDATED,
@@ -316,7 +317,9 @@ def test_compile_sanitizers_and_guards() -> None:
     )
     assert spec.sanitizers is not None
     assert spec.sanitizers.exact == {"shlex.quote", "pipes.quote", "q"}
-    assert spec.ignore_kinds == frozenset({CONSTANT_COMPARED, ALLOW_LISTED})
+    # builtin: false means no built-in guard kind makes a value safe for this rule.
+    assert spec.ignore_kinds >= frozenset({CONSTANT_COMPARED, ALLOW_LISTED})
+    assert spec.ignore_kinds >= BUILTIN_GUARD_KINDS
     assert spec.require_kind == LENGTH_CHECKED
     assert spec.builtin_guards is False
 
