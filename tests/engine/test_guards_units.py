@@ -220,6 +220,9 @@ def test_not_constant_mappings(code: str) -> None:
         ("ANCHORED_TEXT", False, True),
         ("NUMBER", True, False),
         ("pattern", True, False),
+        # A pattern that is not known text does not anchor anything.
+        ("get_pattern()", True, False),
+        ("b'[a-z]+'", True, False),
     ],
 )
 def test_anchored_pattern(code: str, full: bool, anchored: bool) -> None:
@@ -252,6 +255,7 @@ def test_regex_validation(test: str) -> None:
         "ANCHORED.search(name)",
         # The pattern is not known.
         "re.fullmatch(pattern, name)",
+        "re.fullmatch(get_pattern(), name)",
         "compiled.fullmatch(name)",
         "re.compile(pattern).fullmatch(name)",
         # No subject, or a subject that is not a variable.
@@ -277,6 +281,8 @@ def test_not_regex_validation(test: str) -> None:
         "os.path.realpath(name).startswith(BASE)",
         "os.path.abspath(name).startswith(BASE)",
         "os.path.normpath(name).startswith(BASE)",
+        "os.path.realpath(os.path.abspath(name)).startswith(BASE)",
+        "Path(os.path.abspath(name)).resolve().is_relative_to(BASE)",
         "os.path.commonpath([BASE, os.path.realpath(name)]) == BASE",
         "BASE == os.path.commonpath((BASE, os.path.realpath(name)))",
     ],
@@ -303,6 +309,10 @@ def test_path_confinement_of_a_name_bound_to_a_resolved_path() -> None:
         "os.path.join(BASE, name).startswith(BASE)",
         "os.path.commonpath([BASE, name]) == BASE",
         "Path(name).is_relative_to(BASE)",
+        # Only commonpath() compared with the base confines; any other call does not.
+        "min([BASE, os.path.realpath(name)]) == BASE",
+        # What get_path() returns for name is not known.
+        "get_path(name).resolve().is_relative_to(BASE)",
     ],
 )
 def test_not_path_confinement(test: str) -> None:

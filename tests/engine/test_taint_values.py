@@ -137,6 +137,18 @@ def test_live_keeps_the_paths_no_guard_made_safe_in_a_stable_order() -> None:
     ]
 
 
+def test_guards_of_and_live_do_not_depend_on_set_order() -> None:
+    """Findings are built from these lists: their order must not depend on the hash seed.
+
+    Guard sets that are not subsets of one another have no order of their own, so both
+    lists are sorted by the sorted kinds of each set.
+    """
+    kinds = [SANITIZER_PREFIX + f"AIS9{i:02d}" for i in range(8)]
+    taint = Taint(frozenset((WEB, frozenset({kind})) for kind in reversed(kinds)))
+    assert taint.guards_of(WEB) == [frozenset({kind}) for kind in kinds]
+    assert taint.live(frozenset(), TAG) == [(WEB, frozenset({kind})) for kind in kinds]
+
+
 # --- sanitizing -------------------------------------------------------------------------------
 
 

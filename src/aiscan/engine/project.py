@@ -104,6 +104,37 @@ def forget_project_modules(roots: Iterable[str]) -> None:
         if file and str(Path(file).resolve()).startswith(prefixes):
             del manager.astroid_cache[name]
     manager._mod_file_cache.clear()
+    _clear_lookup_caches()
+
+
+def _clear_lookup_caches() -> None:
+    """astroid memoises where modules are found and what names look up to; after a scan those
+    answers point into a project that may be gone (a temporary folder) or shadowed by the next
+    one. The library modules already parsed stay cached: rebuilding them is the costly part.
+    These are astroid internals (the ones its own clear_cache() resets), so each is optional."""
+    from astroid import context, modutils
+    from astroid.interpreter._import import spec, util
+    from astroid.nodes._base_nodes import LookupMixIn
+
+    caches: list[object] = [
+        getattr(spec, "_find_spec", None),
+        getattr(spec, "_is_setuptools_namespace", None),
+        getattr(modutils, "_cache_normalize_path_", None),
+        getattr(modutils, "_has_init", None),
+        getattr(modutils, "cached_os_path_isfile", None),
+        getattr(util, "is_namespace", None),
+        getattr(LookupMixIn, "lookup", None),
+    ]
+    caches.extend(
+        getattr(finder, "find_module", None) for finder in getattr(spec, "_SPEC_FINDERS", ())
+    )
+    for cache in caches:
+        clear = getattr(cache, "cache_clear", None)
+        if callable(clear):
+            clear()
+    invalidate = getattr(context, "_invalidate_cache", None)
+    if callable(invalidate):
+        invalidate()
 
 
 _ORIGINAL_AST_FROM_FILE = AstroidManager.ast_from_file
