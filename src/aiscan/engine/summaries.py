@@ -428,19 +428,11 @@ class TaintEngine:
                         analysis.graph, origin.node, returned.at
                     )
         for fname, taint in analysis.field_writes.items():
-            flows = {
-                o.label: ParamFlow.of(taint, o, _path(analysis.graph, o.node, taint.at))
-                for o in taint.origins
-                if o.kind == "param"
-            }
+            flows = _param_flows(analysis, taint)
             if flows:
                 summary.field_writes[fname] = flows
         for fname, taint in analysis.return_fields.items():
-            flows = {
-                o.label: ParamFlow.of(taint, o, _path(analysis.graph, o.node, taint.at))
-                for o in taint.origins
-                if o.kind == "param"
-            }
+            flows = _param_flows(analysis, taint)
             if flows:
                 summary.return_fields[fname] = flows
             sourced = frozenset(f for f in taint.facts if f[0].kind == "source")
@@ -1436,6 +1428,15 @@ def _argparse_dest(call: nodes.Call) -> str | None:
     if chosen is None:
         return None
     return chosen.lstrip("-").replace("-", "_")
+
+
+def _param_flows(analysis: FunctionAnalysis, taint: Taint) -> dict[str, ParamFlow]:
+    """For each parameter origin of ``taint``: its guards and its path in the flow graph."""
+    return {
+        o.label: ParamFlow.of(taint, o, _path(analysis.graph, o.node, taint.at))
+        for o in taint.origins
+        if o.kind == "param"
+    }
 
 
 def _text_matches(func: nodes.FunctionDef, lines: Sequence[str], regex: re.Pattern[str]) -> bool:

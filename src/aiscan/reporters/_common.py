@@ -25,7 +25,7 @@ def dump_json(data: object) -> str:
     """``data`` as indented JSON (non-ASCII kept as is), ending with a newline.
 
     A file name that is not valid UTF-8 reaches us as a str with lone surrogates
-    (``os.fsdecode``); those cannot be encoded to UTF-8, so they are written as ``\\uXXXX``
+    (``os.fsdecode``); those cannot be encoded to UTF-8, so they are written as ``\\u``
     escapes, which keeps the output both valid JSON and encodable.
     """
     text = json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False)
