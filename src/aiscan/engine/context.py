@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import weakref
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -306,7 +305,3 @@ def _target_names(target: nodes.NodeNG) -> list[str]:
     if isinstance(target, nodes.Name):
         return [str(target.name)]
     return []
-
-
-def words_match(pattern: re.Pattern[str], names: list[str]) -> bool:
-    return any(pattern.search(n) for n in names)

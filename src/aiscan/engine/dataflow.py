@@ -23,11 +23,8 @@ from aiscan.engine.guards import (
     terminates,
     var_key,
 )
-from aiscan.engine.names import names_of
 from aiscan.engine.taint import (
     ALLOW_LISTED,
-    CONVERTED,
-    MAPPED,
     ArgSpec,
     NodeKey,
     Origin,
@@ -64,18 +61,6 @@ def short(node: nodes.NodeNG, limit: int = 60) -> str:
 
 
 @dataclass
-class SinkHit:
-    """A tainted value reached a sink of ``rule_id`` inside the analysed function."""
-
-    rule_id: str
-    taint: Taint
-    sink_key: NodeKey
-    sink_node: nodes.Call
-    callee: str
-    path_prefix: tuple[NodeKey, ...] = ()
-
-
-@dataclass
 class CallEffect:
     """What a call did, for the statement that holds it (fields set on a constructed object)."""
 
@@ -101,7 +86,6 @@ class FunctionAnalysis:
         self.env: Env = dict(initial or {})
         self.globals_env = globals_env or {}
         self.returns: list[Taint] = []
-        self.hits: list[SinkHit] = []
         self.field_writes: dict[str, Taint] = {}
         # Handler parameters that are request objects, and request models (name -> class).
         self.request_params: set[str] = set()
@@ -716,14 +700,6 @@ def taint_of_arg(
     return taint, arg_node
 
 
-def converted(taint: Taint | None) -> Taint | None:
-    return None if taint is None else taint.with_guard(CONVERTED)
-
-
-def mapped(taint: Taint | None) -> Taint | None:
-    return None if taint is None else taint.with_guard(MAPPED)
-
-
 def iter_calls(scope: nodes.NodeNG) -> Iterator[nodes.Call]:
     """Calls in ``scope``'s own body (not in nested functions or classes)."""
     stack: list[Any] = list(scope.get_children())
@@ -736,10 +712,6 @@ def iter_calls(scope: nodes.NodeNG) -> Iterator[nodes.Call]:
         stack.extend(node.get_children())
 
 
-def callee_names(call: nodes.Call) -> frozenset[str]:
-    return names_of(call.func)
-
-
 __all__ = [
     "MAX_STEPS",
     "BudgetExceeded",
@@ -747,10 +719,7 @@ __all__ = [
     "Env",
     "FunctionAnalysis",
     "GuardFacts",
-    "SinkHit",
-    "converted",
     "iter_calls",
-    "mapped",
     "node_key",
     "short",
     "taint_of_arg",

@@ -37,10 +37,6 @@ SKIP_DIRS = frozenset(
 )
 
 
-class DiscoveryError(Exception):
-    """A path the user named cannot be scanned (does not exist, or is not a Python file)."""
-
-
 @dataclass
 class Discovered:
     """The files to scan (absolute, sorted, unique) and the notes about what was passed over."""

@@ -193,9 +193,6 @@ class ParseFailure(Exception):
         self.column = column
 
 
-_NEWER_SYNTAX_HINTS = ("f-string", "type ", "except*", "[T", "match ")
-
-
 def syntax_message(exc: SyntaxError) -> str:
     msg = exc.msg or "invalid syntax"
     running = f"{sys.version_info.major}.{sys.version_info.minor}"

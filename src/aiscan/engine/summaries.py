@@ -13,7 +13,6 @@ from pathlib import Path
 import astroid
 import networkx as nx
 from astroid import nodes
-from astroid.util import safe_infer
 
 from aiscan.engine.dataflow import (
     BudgetExceeded,
@@ -266,7 +265,6 @@ class TaintEngine:
             }
         )
         self.project_modules: dict[str, Path] = {}
-        self.project_def_names: set[str] | None = None
         self._project_files = [p.resolve() for p in project_files]
         for path in self._project_files:
             modname, _ = module_name(path)
@@ -285,9 +283,6 @@ class TaintEngine:
         self.globals_env: dict[str, Taint] = {}
         self._current: list[Summary] = []
         self.truncated: list[str] = []
-        # astroid inference as a last resort for method calls on receivers of unknown type;
-        # off by default: on large code bases it costs more than the rest of the analysis.
-        self._infer_calls = False
 
     # -- file entry point ----------------------------------------------------------------------
 
@@ -546,16 +541,6 @@ class TaintEngine:
             via_field = self._resolve_field_receiver(func)
             if via_field is not None:
                 return via_field
-            if self._infer_calls and self._maybe_project_method(func.attrname):
-                inferred = safe_infer(func)
-                if isinstance(inferred, astroid.BoundMethod) and isinstance(
-                    inferred._proxied, nodes.FunctionDef
-                ):
-                    target = inferred._proxied
-                    if self.is_project(target):
-                        return ResolvedCall(target, bound=not _is_static(target))
-                if isinstance(inferred, nodes.FunctionDef) and self.is_project(inferred):
-                    return ResolvedCall(inferred, bound=False)
         return None
 
     def _resolve_field_receiver(self, func: nodes.Attribute) -> ResolvedCall | None:
@@ -602,20 +587,6 @@ class TaintEngine:
                 if modname in self.project_modules:
                     return modname in cache or self._may_hold_source(modname)
         return False
-
-    def _maybe_project_method(self, name: str) -> bool:
-        if self.project_def_names is None:
-            pattern = re.compile(r"^\s*(?:async\s+)?def\s+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
-            names: set[str] = set()
-            for path in self._project_files:
-                try:
-                    names.update(
-                        pattern.findall(path.read_text(encoding="utf-8", errors="replace"))
-                    )
-                except OSError:
-                    continue
-            self.project_def_names = names
-        return name in self.project_def_names
 
     def _record_class(self, call: nodes.Call) -> list[str] | None:
         """The field names of a project dataclass or pydantic model built by ``call``."""

@@ -41,10 +41,6 @@ def source_words(spec: TaintRuleSpec) -> set[str]:
     return words
 
 
-class TaintBudgetError(Exception):
-    """Raised through ``check`` so the scanner reports a file whose analysis was cut short."""
-
-
 class SharedTaint:
     """One engine for all taint rules of a process; each file is analysed once for all of them."""
 
