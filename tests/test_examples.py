@@ -45,19 +45,21 @@ EXPECTED: frozenset[tuple[str, str, int]] = frozenset(
         # interpolated into a subprocess.run(..., shell=True) command line (search_logs, below
         # it, passes its form field as one element of an argv list).
         ("AIS201", "examples/shop/app.py", 176),
+        # search_products interpolates ORDER BY {sort}, which comes from request.args
+        # (app.py:108), while binding the WHERE values; orders_for_user maps its sort key through
+        # ORDER_SORT_COLUMNS, and prices() interpolates only "?" placeholders.
+        ("AIS204", "examples/shop/storage.py", 62),
+        # The same backup label: its only check was its length (app.py:172).
+        ("AIS205", "examples/shop/app.py", 176),
     }
 )
 # Where the flow of each taint finding must start: (path, line) of the untrusted data.
 FLOW_SOURCES: dict[tuple[str, str, int], tuple[str, int]] = {
     ("AIS201", "examples/shop/app.py", 176): ("examples/shop/app.py", 171),
+    ("AIS204", "examples/shop/storage.py", 62): ("examples/shop/app.py", 108),
+    ("AIS205", "examples/shop/app.py", 176): ("examples/shop/app.py", 171),
 }
-# Planted for rules still to come (add their rows when the rules land):
-#   storage.py:62  SQL partial parameterization: search_products interpolates ORDER BY {sort},
-#                  which comes from request.args (app.py:108), while binding the WHERE values;
-#                  orders_for_user (storage.py:101) maps the sort key through ORDER_SORT_COLUMNS,
-#                  and prices() interpolates only "?" placeholders.
-#   app.py:176     length-only validation: the backup label is checked only for its length
-#                  before it reaches the shell.
+# Planted for rules still to come (add their rows when the rules land): none at present.
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from aiscan.engine.taint import (
     CHAR_CLASS,
     CONSTANT_COMPARED,
     CONVERTED,
+    LENGTH_AT,
     LENGTH_CHECKED,
     PATH_CONFINED,
     REGEX_VALIDATED,
@@ -89,7 +90,13 @@ def expr(code: str) -> nodes.NodeNG:
 
 
 def facts(test: str) -> GuardFacts:
-    return guard_facts(expr(test))
+    """The guard facts of ``test``, without the line annotations of length checks (which
+    test_length_checks_record_their_line covers)."""
+    found = guard_facts(expr(test))
+    return GuardFacts(
+        tuple(f for f in found.when_true if not f[1].startswith(LENGTH_AT)),
+        tuple(f for f in found.when_false if not f[1].startswith(LENGTH_AT)),
+    )
 
 
 def when_true(test: str) -> set[tuple[str, str]]:
@@ -386,6 +393,14 @@ def test_comparisons(test: str, expected: GuardFacts) -> None:
 )
 def test_length_checks_hold_on_both_branches(test: str) -> None:
     assert facts(test) == GuardFacts((("name", LENGTH_CHECKED),), (("name", LENGTH_CHECKED),))
+
+
+def test_length_checks_record_their_line() -> None:
+    module = astroid.parse("name = input()\n\nif not name or len(name) > 40:\n    pass\n")
+    test = module.body[-1].test
+    found = guard_facts(test)
+    assert ("name", f"{LENGTH_AT}3") in found.when_true
+    assert ("name", f"{LENGTH_AT}3") in found.when_false
 
 
 @pytest.mark.parametrize("test", ["len(name, other) > 3", "count(name) > 3", "len(get()) > 3"])

@@ -9,6 +9,8 @@ adds an edge to a networkx flow graph, from which a finding's path is read.
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,8 +25,10 @@ from aiscan.engine.guards import (
     terminates,
     var_key,
 )
+from aiscan.engine.sqltext import HOLE
 from aiscan.engine.taint import (
     ALLOW_LISTED,
+    CONVERTED,
     ArgSpec,
     NodeKey,
     Origin,
@@ -245,8 +249,18 @@ class FunctionAnalysis:
             for case in stmt.cases:
                 case_env = dict(env)
                 if subject is not None and case.pattern is not None:
-                    for sub in case.pattern.nodes_of_class(nodes.AssignName):
+                    pattern = case.pattern
+                    for sub in pattern.nodes_of_class(nodes.AssignName):
                         case_env[str(sub.name)] = subject
+                    if (
+                        isinstance(pattern, nodes.MatchAs)
+                        and pattern.name is not None
+                        and pattern.pattern is not None
+                        and case.guard is None
+                        and _literal_pattern(pattern.pattern)
+                    ):
+                        # case "asc" | "desc" as direction: direction is one of the literals.
+                        case_env[str(pattern.name.name)] = subject.with_guard(ALLOW_LISTED)
                     if subject_key and case.guard is None and _literal_pattern(case.pattern):
                         # case "png" | "jpg": the subject is one of the literals here.
                         current = case_env.get(subject_key)
@@ -483,10 +497,14 @@ class FunctionAnalysis:
         if isinstance(node, nodes.Call):
             return self.engine.eval_call(self, node)
         if isinstance(node, nodes.JoinedStr):
-            return merge(self.eval(v) for v in node.values)
+            return self.eval_fstring(node)
         if isinstance(node, nodes.FormattedValue):
             return self.eval(node.value)
         if isinstance(node, nodes.BinOp):
+            if node.op == "+":
+                return self.eval_text_parts(_concat_operands(node))
+            if node.op == "%" and str_literal(node.left) is not None:
+                return self.eval_printf(node)
             return merge([self.eval(node.left), self.eval(node.right)])
         if isinstance(node, nodes.BoolOp):
             return merge(self.eval(v) for v in node.values)
@@ -540,6 +558,87 @@ class FunctionAnalysis:
                     self.eval(part)
             return None
         return None
+
+    # -- strings built from literal text ---------------------------------------------------------
+
+    def eval_fstring(self, node: nodes.JoinedStr) -> Taint | None:
+        parts: list[str | nodes.NodeNG] = []
+        numeric: set[int] = set()
+        for value in node.values:
+            if isinstance(value, nodes.Const):
+                parts.append(str(value.value))
+            elif isinstance(value, nodes.FormattedValue):
+                if _numeric_spec(value.format_spec):
+                    numeric.add(len(parts))
+                parts.append(value.value)
+        return self.eval_text_parts(parts, numeric)
+
+    def eval_printf(self, node: nodes.BinOp) -> Taint | None:
+        """``"... WHERE a = '%s'" % value``: each value at its conversion in the text."""
+        text = str_literal(node.left)
+        assert text is not None
+        self.eval(node.left)
+        parts = _printf_parts(text, node.right)
+        if parts is None:
+            value = self.eval(node.right)
+            return value.within_text(text, "") if value is not None and text else value
+        items, numeric = parts
+        return self.eval_text_parts(items, numeric)
+
+    def eval_text_parts(
+        self, parts: list[str | nodes.NodeNG], numeric: set[int] | None = None
+    ) -> Taint | None:
+        """A string made of literal text and values: each value's taint records the literal
+        text around it (the other values become holes), so that a rule can tell which part of,
+        say, a SQL statement it went into."""
+        taints: list[Taint | None] = [None if isinstance(p, str) else self.eval(p) for p in parts]
+        if all(t is None for t in taints):
+            return None
+        texts: list[str | None] = []
+        for part, taint in zip(parts, taints, strict=True):
+            if isinstance(part, str):
+                texts.append(part)
+            elif taint is None:
+                texts.append(str_literal(part))
+            else:
+                texts.append(None)
+        return with_text(texts, taints, numeric)
+
+    def eval_format(
+        self,
+        template: str,
+        positional: list[Taint | None],
+        keywords: dict[str, Taint | None],
+    ) -> Taint | None:
+        """``"... ORDER BY {}".format(col)``: each argument at its field in the text."""
+        try:
+            fields = list(string.Formatter().parse(template))
+        except ValueError:
+            return merge([*positional, *keywords.values()])
+        texts: list[str | None] = []
+        taints: list[Taint | None] = []
+        numeric: set[int] = set()
+        auto = 0
+        for literal, name, spec, _conversion in fields:
+            if literal:
+                texts.append(literal)
+                taints.append(None)
+            if name is None:
+                continue
+            base = re.split(r"[.\[]", name, maxsplit=1)[0]
+            if base == "":
+                taint = positional[auto] if auto < len(positional) else None
+                auto += 1
+            elif base.isdigit():
+                index = int(base)
+                taint = positional[index] if index < len(positional) else None
+            else:
+                taint = keywords.get(base, keywords.get("**"))
+            if spec and spec[-1] in "dbxXoneEfFgG%" and "{" not in spec:
+                numeric.add(len(texts))
+            texts.append(None if taint is not None else HOLE)
+            taints.append(taint)
+        return with_text(texts, taints, numeric)
 
     def read_name(self, node: nodes.Name) -> Taint | None:
         name = str(node.name)
@@ -639,6 +738,110 @@ class FunctionAnalysis:
         self._pending = effect
 
 
+def with_text(
+    texts: list[str | None], taints: list[Taint | None], numeric: set[int] | None = None
+) -> Taint | None:
+    """Join the parts of a string: ``texts`` holds the literal text of each part (None for a
+    tainted value, which becomes a hole in the others' text)."""
+    if all(t is None for t in taints):
+        return None
+    if not any(texts):
+        return merge(taints)
+    flat = [HOLE if t is None else t for t in texts]
+    out: list[Taint | None] = []
+    for index, taint in enumerate(taints):
+        if taint is None:
+            continue
+        value = taint.with_guard(CONVERTED) if numeric and index in numeric else taint
+        out.append(value.within_text("".join(flat[:index]), "".join(flat[index + 1 :])))
+    return merge(out)
+
+
+def _concat_operands(node: nodes.NodeNG) -> list[str | nodes.NodeNG]:
+    """The operands of ``a + b + c`` in order (string constants as their text)."""
+    out: list[str | nodes.NodeNG] = []
+    stack: list[nodes.NodeNG] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, nodes.BinOp) and current.op == "+":
+            stack.append(current.right)
+            stack.append(current.left)
+        elif isinstance(current, nodes.Const) and isinstance(current.value, str):
+            out.append(current.value)
+        else:
+            out.append(current)
+    return out
+
+
+def str_literal(node: nodes.NodeNG) -> str | None:
+    """The text of a string constant, or of a name bound once to one."""
+    if isinstance(node, nodes.Const):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, nodes.Name):
+        from aiscan.matchers.values import const_value
+
+        value = const_value(node)
+        return value if isinstance(value, str) else None
+    return None
+
+
+_PRINTF = re.compile(
+    r"%(?:\((?P<name>[^)]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[a-zA-Z%])"
+)
+_NUMERIC_CONVERSIONS = frozenset("diouxXeEfFgGn%b")
+
+
+def _printf_parts(
+    text: str, right: nodes.NodeNG
+) -> tuple[list[str | nodes.NodeNG], set[int]] | None:
+    """``text % right`` as literal text and the values at each conversion; None when the
+    values cannot be told apart (a tuple held in a variable)."""
+    specs = [m for m in _PRINTF.finditer(text) if m.group("conv") != "%"]
+    if not specs:
+        return None
+    if all(m.group("name") is not None for m in specs):
+        if not isinstance(right, nodes.Dict):
+            return None
+        by_key = {
+            k.value: v
+            for k, v in right.items
+            if isinstance(k, nodes.Const) and isinstance(k.value, str)
+        }
+        values: list[nodes.NodeNG | None] = [by_key.get(m.group("name")) for m in specs]
+    elif isinstance(right, nodes.Tuple):
+        if len(right.elts) != len(specs) or any(isinstance(e, nodes.Starred) for e in right.elts):
+            return None
+        values = list(right.elts)
+    elif len(specs) == 1:
+        values = [right]
+    else:
+        return None
+    parts: list[str | nodes.NodeNG] = []
+    numeric: set[int] = set()
+    pos = 0
+    for match, value in zip(specs, values, strict=True):
+        parts.append(text[pos : match.start()].replace("%%", "%"))
+        if value is None:
+            parts.append(HOLE)
+        else:
+            if match.group("conv") in _NUMERIC_CONVERSIONS:
+                numeric.add(len(parts))
+            parts.append(value)
+        pos = match.end()
+    parts.append(text[pos:].replace("%%", "%"))
+    return parts, numeric
+
+
+def _numeric_spec(spec: nodes.NodeNG | None) -> bool:
+    """``f"{n:d}"``, ``f"{n:.2f}"``: the format spec only accepts numbers."""
+    if not isinstance(spec, nodes.JoinedStr) or not spec.values:
+        return False
+    if not all(isinstance(v, nodes.Const) for v in spec.values):
+        return False
+    text = "".join(str(v.value) for v in spec.values)
+    return bool(text) and text[-1] in "dbcoxXneEfFgG%" and text[-1] != "c"
+
+
 def _literal_pattern(pattern: nodes.NodeNG) -> bool:
     if isinstance(pattern, nodes.MatchValue):
         return isinstance(pattern.value, (nodes.Const, nodes.Attribute))
@@ -722,5 +925,7 @@ __all__ = [
     "iter_calls",
     "node_key",
     "short",
+    "str_literal",
     "taint_of_arg",
+    "with_text",
 ]

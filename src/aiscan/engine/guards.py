@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from astroid import nodes
@@ -14,6 +15,7 @@ from aiscan.engine.taint import (
     CHAR_CLASS,
     CONSTANT_COMPARED,
     CONVERTED,
+    LENGTH_AT,
     LENGTH_CHECKED,
     PATH_CONFINED,
     REGEX_VALIDATED,
@@ -240,12 +242,16 @@ def _normalised_name(node: nodes.Name) -> bool:
     return isinstance(bound, nodes.Call) and bool(names_of(bound.func) & _RESOLVERS)
 
 
-def guard_facts(test: nodes.NodeNG) -> GuardFacts:
-    """The guard facts of an ``if``/``while``/``assert`` test."""
+CallFacts = Callable[[nodes.Call], "GuardFacts | None"]
+
+
+def guard_facts(test: nodes.NodeNG, call_facts: CallFacts | None = None) -> GuardFacts:
+    """The guard facts of an ``if``/``while``/``assert`` test; ``call_facts`` tells those of a
+    call this module does not know (a project's validator function)."""
     if isinstance(test, nodes.UnaryOp) and test.op == "not":
-        return guard_facts(test.operand).negated()
+        return guard_facts(test.operand, call_facts).negated()
     if isinstance(test, nodes.BoolOp):
-        parts = [guard_facts(v) for v in test.values]
+        parts = [guard_facts(v, call_facts) for v in test.values]
         if test.op == "and":
             return GuardFacts(
                 when_true=tuple(f for p in parts for f in p.when_true),
@@ -257,13 +263,24 @@ def guard_facts(test: nodes.NodeNG) -> GuardFacts:
             when_false=tuple(f for p in parts for f in p.when_false),
         )
     if isinstance(test, nodes.Name):
-        return GuardFacts(((test.name, LENGTH_CHECKED),), ((test.name, LENGTH_CHECKED),))
+        facts = _length_facts([str(test.name)], test)
+        return GuardFacts(facts, facts)
     if isinstance(test, nodes.Compare) and len(test.ops) >= 1:
         confined = _confinement_fact(test)
         if confined:
             return GuardFacts(when_true=(confined,))
         op, right = test.ops[0]
         left = test.left
+        if (
+            len(test.ops) == 1
+            and op in ("is not", "is")
+            and isinstance(left, nodes.Call)
+            and isinstance(right, nodes.Const)
+            and right.value is None
+        ):
+            # PATTERN.fullmatch(x) is not None: the call's own guard.
+            inner = guard_facts(left, call_facts)
+            return inner if op == "is not" else inner.negated()
         if len(test.ops) == 1 and op in ("in", "not in"):
             key = var_key(left)
             if key and is_constant_collection(right):
@@ -284,7 +301,7 @@ def guard_facts(test: nodes.NodeNG) -> GuardFacts:
         lengths = [_len_var(n) for n in (left, *(r for _, r in test.ops))]
         keys = [k for k in lengths if k]
         if keys:
-            facts = tuple((k, LENGTH_CHECKED) for k in keys)
+            facts = _length_facts(keys, test)
             return GuardFacts(facts, facts)
         return GuardFacts()
     if isinstance(test, nodes.Call):
@@ -306,13 +323,20 @@ def guard_facts(test: nodes.NodeNG) -> GuardFacts:
         if isinstance(func, nodes.Name) and func.name in ("len", "bool") and test.args:
             key = var_key(test.args[0])
             if key:
-                return GuardFacts(((key, LENGTH_CHECKED),), ((key, LENGTH_CHECKED),))
+                facts = _length_facts([key], test)
+                return GuardFacts(facts, facts)
+        if call_facts is not None:
+            found = call_facts(test)
+            if found is not None:
+                return found
     return GuardFacts()
 
 
 def _on_every_branch(branches: list[tuple[Fact, ...]]) -> tuple[Fact, ...]:
     """Variables that a content check covers on every branch of an or (or not-and)."""
-    keysets = [{key for key, kind in branch if kind != LENGTH_CHECKED} for branch in branches]
+    keysets = [
+        {key for key, kind in branch if not kind.startswith(LENGTH_CHECKED)} for branch in branches
+    ]
     if not keysets:
         return ()
     common = set.intersection(*keysets)
@@ -321,7 +345,15 @@ def _on_every_branch(branches: list[tuple[Fact, ...]]) -> tuple[Fact, ...]:
 
 def _length_only(parts: list[GuardFacts]) -> tuple[Fact, ...]:
     """Length checks hold on every branch of an and/or (they record that a check happened)."""
-    return tuple(f for p in parts for f in (*p.when_true, *p.when_false) if f[1] == LENGTH_CHECKED)
+    return tuple(
+        f for p in parts for f in (*p.when_true, *p.when_false) if f[1].startswith(LENGTH_CHECKED)
+    )
+
+
+def _length_facts(keys: list[str], test: nodes.NodeNG) -> tuple[Fact, ...]:
+    """A length or emptiness check of ``keys``, and the line it is on (for messages)."""
+    at = f"{LENGTH_AT}{int(test.lineno or 0)}"
+    return tuple(fact for key in keys for fact in ((key, LENGTH_CHECKED), (key, at)))
 
 
 def _len_var(node: nodes.NodeNG) -> str | None:

@@ -21,6 +21,7 @@ from aiscan.engine.dataflow import (
     iter_calls,
     node_key,
     short,
+    str_literal,
     taint_of_arg,
 )
 from aiscan.engine.frameworks import (
@@ -40,15 +41,19 @@ from aiscan.engine.guards import (
 )
 from aiscan.engine.names import NameIndex, names_of
 from aiscan.engine.project import module_name
+from aiscan.engine.sqltext import DESCRIPTIONS as SQL_CLAUSE_TEXT
 from aiscan.engine.taint import (
     CHAR_CLASS,
     CONVERTED,
-    SANITIZER_PREFIX,
+    LENGTH_CHECKED,
     NodeKey,
     Origin,
     Taint,
     TaintRuleSpec,
+    length_check_lines,
     merge,
+    shown_guards,
+    sql_clause,
 )
 from aiscan.model import Finding, FlowStep, Location
 
@@ -172,6 +177,7 @@ class SummarySink:
     guards: frozenset[str]
     path: tuple[NodeKey, ...]
     callee: str
+    text: str | None = None
 
 
 @dataclass
@@ -541,6 +547,23 @@ class TaintEngine:
             via_field = self._resolve_field_receiver(func)
             if via_field is not None:
                 return via_field
+            if isinstance(func.expr, nodes.Call):
+                return self._resolve_returned_receiver(func.expr, func.attrname)
+        return None
+
+    def _resolve_returned_receiver(self, inner: nodes.Call, attr: str) -> ResolvedCall | None:
+        """``get_store().search(x)`` where ``def get_store() -> Store``: the method of the class
+        the project function says it returns."""
+        made = self.resolve_call(inner)
+        if made is None or not isinstance(made.func, nodes.FunctionDef) or made.constructor:
+            return None
+        returns = made.func.returns
+        if returns is None:
+            return None
+        for qname in sorted(names_of(returns)):
+            found = self._project_lookup(f"{qname}.{attr}")
+            if found is not None:
+                return found
         return None
 
     def _resolve_field_receiver(self, func: nodes.Attribute) -> ResolvedCall | None:
@@ -843,32 +866,29 @@ class TaintEngine:
         return None
 
     def guard_facts(self, analysis: FunctionAnalysis, test: nodes.NodeNG) -> GuardFacts:
-        facts = guard_facts(test)
-        if facts.when_true or facts.when_false:
-            return facts
-        negate = False
-        inner = test
-        if isinstance(inner, nodes.UnaryOp) and inner.op == "not":
-            negate, inner = True, inner.operand
-        if isinstance(inner, nodes.Call):
-            resolved = self.resolve_call(inner)
-            if resolved is not None:
-                summary = self.summaries.get(_func_key(resolved.func))
-                if summary is not None and summary.validator_of:
-                    offset = 1 if resolved.bound else 0
-                    true_facts = []
-                    for i, arg in enumerate(inner.args):
-                        pindex = i + offset
-                        if pindex < len(summary.params):
-                            kind = summary.validator_of.get(summary.params[pindex])
-                            from aiscan.engine.guards import var_key
+        return guard_facts(test, self._validator_call_facts)
 
-                            vkey = var_key(arg)
-                            if kind and vkey:
-                                true_facts.append((vkey, kind))
-                    out = GuardFacts(when_true=tuple(true_facts))
-                    return out.negated() if negate else out
-        return facts
+    def _validator_call_facts(self, call: nodes.Call) -> GuardFacts | None:
+        """``valid_username(name)``: a project function whose body is ``return <guard on a
+        parameter>`` guards the argument passed for that parameter."""
+        resolved = self.resolve_call(call)
+        if resolved is None:
+            return None
+        summary = self.summaries.get(_func_key(resolved.func))
+        if summary is None or not summary.validator_of:
+            return None
+        from aiscan.engine.guards import var_key
+
+        offset = 1 if resolved.bound else 0
+        true_facts = []
+        for i, arg in enumerate(call.args):
+            pindex = i + offset
+            if pindex < len(summary.params):
+                kind = summary.validator_of.get(summary.params[pindex])
+                vkey = var_key(arg)
+                if kind and vkey:
+                    true_facts.append((vkey, kind))
+        return GuardFacts(when_true=tuple(true_facts)) if true_facts else None
 
     def nested_function(self, analysis: FunctionAnalysis, func: nodes.FunctionDef) -> None:
         summary = self.summarise(func, initial=dict(analysis.env))
@@ -896,6 +916,11 @@ class TaintEngine:
                     receiver_fields = built.fields
         positional, keywords = analysis.arg_taints(call)
         args_taint = merge([*positional, *keywords.values()])
+        if isinstance(func, nodes.Attribute) and func.attrname == "format":
+            template = str_literal(func.expr)
+            if template is not None:
+                text = analysis.eval_format(template, positional, keywords)
+                return analysis.step(text, call, short(call)) if text is not None else None
         names = names_of(func)
         label = short(call)
 
@@ -913,8 +938,11 @@ class TaintEngine:
                 inferred = _inferred(func)
             return index.match(inferred, inferred=True)
 
-        # Sinks first: the call's own arguments.
-        self._check_sinks(analysis, call, names, positional, keywords, receiver, by_inference)
+        # Sinks first: the call's own arguments. Data a rule reported here is not reported
+        # again by that rule where the call's result goes (text() then execute()).
+        reported = self._check_sinks(
+            analysis, call, names, positional, keywords, receiver, by_inference
+        )
 
         # Sources.
         found = self.source_calls.match(names) if names else by_inference(self.source_calls)
@@ -1026,6 +1054,8 @@ class TaintEngine:
                 )
         # Unknown (library) call: the result carries its inputs' data.
         value = merge([receiver, args_taint])
+        if value is not None and reported:
+            value = value.with_guards(reported)
         return analysis.step(value, call, label) if value is not None else None
 
     def _check_sinks(
@@ -1037,12 +1067,16 @@ class TaintEngine:
         keywords: dict[str, Taint | None],
         receiver: Taint | None,
         by_inference: Callable[[NameIndex], str | None],
-    ) -> None:
+    ) -> frozenset[str]:
+        """Report tainted arguments of a sink; the sanitizer tags of the rules that did."""
+        reported: set[str] = set()
         for spec in self.specs:
             for sink in spec.sinks:
                 callee = sink.names.match(names) if names else None
                 if callee is None:
                     callee = by_inference(sink.names)
+                if callee is None and sink.methods:
+                    callee = self._method_sink(call, names, sink.methods)
                 if callee is None:
                     continue
                 if not all(cond.holds(call)[0] for cond in sink.args):
@@ -1058,8 +1092,28 @@ class TaintEngine:
                         )
                         parts.append(taint)
                 value = merge(parts)
-                if value is not None:
-                    self.report(spec, analysis, call, value, callee)
+                if value is not None and self.report(
+                    spec, analysis, call, value, callee, text=sink.text
+                ):
+                    reported.add(spec.sanitizer_tag)
+        return frozenset(reported)
+
+    def _method_sink(
+        self, call: nodes.Call, names: frozenset[str], methods: frozenset[str]
+    ) -> str | None:
+        """``cur.execute(...)`` on a receiver whose type is not known (a parameter, an
+        attribute): a method sink, unless the call is to a function of the project."""
+        func = call.func
+        if not isinstance(func, nodes.Attribute) or func.attrname not in methods:
+            return None
+        package = str(call.root().name).split(".", 1)[0]
+        if names and not all(
+            "()" in n or n.startswith(("self.", "cls.", package + ".")) for n in names
+        ):
+            return None  # a library receiver of a known type: the named sinks decide
+        if self.resolve_call(call) is not None:
+            return None
+        return f"{short(func.expr, 30)}.{func.attrname}"
 
     def _propagate(
         self,
@@ -1189,9 +1243,16 @@ class TaintEngine:
             spec = next((s for s in self.specs if s.rule.id == sink.rule_id), None)
             if spec is None:
                 continue
-            combined = taint.with_guards(sink.guards)
+            combined = taint.through(sink.guards)
             self.report(
-                spec, analysis, call, combined, sink.callee, callee_path=sink.path, via=call_key
+                spec,
+                analysis,
+                call,
+                combined,
+                sink.callee,
+                callee_path=sink.path,
+                via=call_key,
+                text=sink.text,
             )
         parts: list[Taint | None] = []
         for param, flow in summary.returns.items():
@@ -1248,7 +1309,7 @@ class TaintEngine:
         else:
             for src in taint.at:
                 graph.add_edge(src, call_key)
-        variants = [taint.with_guards(g) for g in flow.guard_sets]
+        variants = [taint.through(g) for g in flow.guard_sets]
         joined = merge(variants) or taint
         return joined.at_nodes(frozenset({call_key}))
 
@@ -1264,10 +1325,14 @@ class TaintEngine:
         *,
         callee_path: tuple[NodeKey, ...] = (),
         via: NodeKey | None = None,
-    ) -> None:
+        text: str | None = None,
+    ) -> bool:
+        """Record the flows of ``taint`` into a sink; True when one made a finding (or will,
+        through the summary, at a caller)."""
         summary = self._current[-1] if self._current else None
         if summary is None:
-            return
+            return False
+        made = False
         sink_key = (
             callee_path[-1]
             if callee_path
@@ -1275,18 +1340,24 @@ class TaintEngine:
         )
         analysis.graph.add_node(sink_key)
         here = via or sink_key
-        for origin, guards in spec.accepts(taint):
+        for origin, guards in spec.accepts(taint, text):
             caller_path = _path(analysis.graph, origin.node, taint.at, here)
             full = caller_path + tuple(k for k in callee_path if k not in caller_path)
             finding = self.make_finding(spec, full, origin, callee, guards)
             if finding is not None:
                 summary.findings.append(finding)
+                made = True
+        # A parameter's flow is kept whatever its text so far: the caller may interpolate it.
         for origin, guards in taint.live(spec.ignore_kinds, spec.sanitizer_tag):
             if origin.kind != "param":
                 continue
             caller_path = _path(analysis.graph, origin.node, taint.at, here)
             full = caller_path + tuple(k for k in callee_path if k not in caller_path)
-            summary.sinks.append(SummarySink(spec.rule.id, origin.label, guards, full, callee))
+            summary.sinks.append(
+                SummarySink(spec.rule.id, origin.label, guards, full, callee, text)
+            )
+            made = True
+        return made
 
     def make_finding(
         self,
@@ -1314,8 +1385,9 @@ class TaintEngine:
             "source": origin.node[5].removeprefix("source: "),
             "source_line": str(source_loc.line) if source_loc else "?",
             "source_path": source_loc.path if source_loc else "?",
-            "guards": ", ".join(sorted(g for g in guards if not g.startswith(SANITIZER_PREFIX)))
-            or "none",
+            "guards": ", ".join(shown_guards(guards)) or "none",
+            "clause": SQL_CLAUSE_TEXT[sql_clause(guards)],
+            "check_line": ", ".join(str(n) for n in length_check_lines(guards)) or "?",
         }
         from aiscan.matchers.base import make_finding
 
@@ -1610,5 +1682,7 @@ def _validator_facts(func: nodes.NodeNG) -> dict[str, str]:
     facts = guard_facts(body[0].value)
     params = {str(a.name) for a in func.args.args or []}
     return {
-        key: kind for key, kind in facts.when_true if key in params and kind != "length-checked"
+        key: kind
+        for key, kind in facts.when_true
+        if key in params and not kind.startswith(LENGTH_CHECKED)
     }

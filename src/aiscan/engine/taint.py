@@ -21,6 +21,14 @@ PATH_CONFINED = "path-confined"
 LENGTH_CHECKED = "length-checked"
 SANITIZER_PREFIX = "sanitizer:"
 NON_SANITIZING = frozenset({LENGTH_CHECKED})
+# Annotations kept beside the guards of an origin; they never make a value safe:
+# "length-checked@LINE" says where a length check was, "in-text:PREFIX<US>SUFFIX" the literal text
+# around the place the value was interpolated into a string.
+LENGTH_AT = LENGTH_CHECKED + "@"
+TEXT_PREFIX = "in-text:"
+_TEXT_SEP = "\x1f"
+_MAX_PREFIX = 240
+_MAX_SUFFIX = 80
 BUILTIN_GUARD_KINDS = frozenset(
     {ALLOW_LISTED, MAPPED, CONVERTED, REGEX_VALIDATED, CHAR_CLASS, CONSTANT_COMPARED, PATH_CONFINED}
 )
@@ -81,6 +89,33 @@ class Taint:
     def at_nodes(self, nodes: frozenset[NodeKey]) -> Taint:
         return Taint(self.facts, nodes)
 
+    def within_text(self, prefix: str, suffix: str) -> Taint:
+        """The value was interpolated between literal ``prefix`` and ``suffix``: each origin
+        records that text (around the text it already sat in, for a string built in steps)."""
+        if not prefix and not suffix:
+            return self
+        facts: set[Fact] = set()
+        for origin, guards in self.facts:
+            inner = [g for g in guards if g.startswith(TEXT_PREFIX)]
+            if inner:
+                kept = guards.difference(inner)
+                tags = {
+                    text_tag(prefix + p, s + suffix) for p, s in (parse_text_tag(g) for g in inner)
+                }
+            else:
+                kept, tags = guards, {text_tag(prefix, suffix)}
+            facts.add((origin, kept | tags))
+        return Taint(frozenset(facts), self.at)
+
+    def through(self, guards: frozenset[str]) -> Taint:
+        """The value went through a callee on a path where ``guards`` held: its guards join
+        the value's, and text the callee interpolated it into wraps the text it already had."""
+        texts = [g for g in guards if g.startswith(TEXT_PREFIX)]
+        base = self.with_guards(guards.difference(texts) if texts else guards)
+        if not texts:
+            return base
+        return merge([base.within_text(*parse_text_tag(t)) for t in sorted(texts)]) or base
+
     def guards_of(self, origin: Origin) -> list[frozenset[str]]:
         return sorted((g for o, g in self.facts if o == origin), key=sorted)
 
@@ -92,9 +127,39 @@ class Taint:
         )
 
 
+def text_tag(prefix: str, suffix: str) -> str:
+    return TEXT_PREFIX + prefix[-_MAX_PREFIX:] + _TEXT_SEP + suffix[:_MAX_SUFFIX]
+
+
+def parse_text_tag(tag: str) -> tuple[str, str]:
+    prefix, _, suffix = tag[len(TEXT_PREFIX) :].partition(_TEXT_SEP)
+    return prefix, suffix
+
+
+def text_contexts(guards: Iterable[str]) -> list[tuple[str, str]]:
+    """The literal text around each place an origin's data was interpolated."""
+    return sorted(parse_text_tag(g) for g in guards if g.startswith(TEXT_PREFIX))
+
+
+def is_annotation(kind: str) -> bool:
+    """A recorded fact about a flow that is not a guard (never makes a value safe)."""
+    return kind.startswith(TEXT_PREFIX) or kind.startswith(LENGTH_AT)
+
+
+def length_check_lines(guards: Iterable[str]) -> list[int]:
+    return sorted(int(g[len(LENGTH_AT) :]) for g in guards if g.startswith(LENGTH_AT))
+
+
+def shown_guards(guards: Iterable[str]) -> list[str]:
+    """The guard kinds a message names: no sanitizer tags, no annotations."""
+    return sorted(g for g in guards if not g.startswith(SANITIZER_PREFIX) and not is_annotation(g))
+
+
 def sanitizing(guards: frozenset[str], ignore_kinds: frozenset[str], sanitizer_tag: str) -> bool:
     """True when some guard kind in ``guards`` makes a value safe for the rule."""
     for kind in guards:
+        if is_annotation(kind):
+            continue
         if kind.startswith(SANITIZER_PREFIX):
             if kind == sanitizer_tag:
                 return True
@@ -149,6 +214,10 @@ class SinkSpec:
     taint: tuple[ArgSpec, ...]
     label: str
     args: list[Any] = field(default_factory=list)  # compiled ArgConditions (pattern module)
+    # Methods called on a receiver of unknown type, and the text the data must have been
+    # interpolated into for such a sink (or any sink) to count.
+    methods: frozenset[str] = frozenset()
+    text: str | None = None
 
 
 @dataclass
@@ -181,21 +250,51 @@ class TaintRuleSpec:
     require_kind: str | None
     builtin_guards: bool
     propagators: list[PropagatorSpec] = field(default_factory=list)
+    # interpolation: report only data interpolated into these clauses of SQL text.
+    clauses: frozenset[str] | None = None
 
     @property
     def sanitizer_tag(self) -> str:
         return SANITIZER_PREFIX + self.rule.id
 
-    def accepts(self, taint: Taint) -> list[Fact]:
-        """The (source origin, guards) facts of ``taint`` that make a finding for this rule."""
+    def accepts(self, taint: Taint, text: str | None = None) -> list[Fact]:
+        """The (source origin, guards) facts of ``taint`` that make a finding for this rule,
+        at a sink that requires ``text`` (the language the data was interpolated into)."""
         labels = {s.label for s in self.sources}
         return [
             (origin, guards)
-            for origin, guards in taint.live(self.ignore_kinds, self.sanitizer_tag)
-            if origin.kind == "source"
-            and origin.label in labels
-            and (self.require_kind is None or self.require_kind in guards)
+            for origin, guards in self.live(taint, text)
+            if origin.kind == "source" and origin.label in labels
         ]
+
+    def live(self, taint: Taint, text: str | None = None) -> list[Fact]:
+        """The facts no guard made safe, that pass the rule's and the sink's text conditions."""
+        return [
+            (origin, guards)
+            for origin, guards in taint.live(self.ignore_kinds, self.sanitizer_tag)
+            if (self.require_kind is None or self.require_kind in guards)
+            and (text is None or in_text_of(guards, text))
+            and (self.clauses is None or sql_clause(guards) in self.clauses)
+        ]
+
+
+def in_text_of(guards: Iterable[str], language: str) -> bool:
+    """The data was interpolated into text that reads as ``language``."""
+    from aiscan.engine.sqltext import looks_like_sql
+
+    return language == "sql" and any(looks_like_sql(p, s) for p, s in text_contexts(guards))
+
+
+def sql_clause(guards: Iterable[str]) -> str:
+    """The SQL clause data went into, over every place it was interpolated: a value or an
+    unknown clause anywhere wins over identifiers (one injectable value is enough)."""
+    from aiscan.engine.sqltext import IDENTIFIER_CLAUSES, WHOLE, classify
+
+    found = [classify(p, s) for p, s in text_contexts(guards)]
+    if not found:
+        return WHOLE
+    worst = [c for c in found if c not in IDENTIFIER_CLAUSES]
+    return worst[0] if worst else found[0]
 
 
 def _names(items: Sequence[str]) -> NameIndex:
@@ -237,13 +336,18 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
     sinks: list[SinkSpec] = []
     for item in spec["sinks"]:
         taint = tuple(ArgSpec.parse(t) for t in item.get("taint", ()))
+        calls = list(item.get("call", ()))
+        methods = frozenset(item.get("method", ()))
+        default_label = calls[0] if calls else f".{sorted(methods)[0]}()"
         sinks.append(
             SinkSpec(
-                names=_names(item["call"]),
+                names=_names(calls),
                 raw=item,
                 taint=taint,
-                label=str(item.get("label", item["call"][0])),
+                label=str(item.get("label", default_label)),
                 args=[ArgCondition(a) for a in item.get("args", ())],
+                methods=methods,
+                text=item.get("text"),
             )
         )
     sanitizer_names = [n for item in spec.get("sanitizers", ()) for n in item.get("call", ())]
@@ -270,4 +374,5 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
         require_kind=guards.get("require-kind"),
         builtin_guards=builtin,
         propagators=propagators,
+        clauses=frozenset(spec["interpolation"]["clauses"]) if "interpolation" in spec else None,
     )
