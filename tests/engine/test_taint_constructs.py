@@ -1361,6 +1361,135 @@ def test_code_injection(code: str) -> None:
 
 # --- subtle cases: values that cannot carry an injection, flows a reviewer still expects -------
 
+# --- constants and dead branches ------------------------------------------------------------
+
+CONSTANTS = [
+    case(
+        """
+        @app.route("/run")
+        def run():
+            num = 86
+            cmd = "uptime" if (7 * 42) - num > 200 else request.args["cmd"]
+            os.system(cmd)
+        """,
+        "dead-ifexp-branch-safe",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            num = 86
+            cmd = "uptime" if (7 * 42) - num < 200 else request.args["cmd"]
+            os.system(cmd)  # AIS201
+        """,
+        "live-ifexp-branch",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            cmd = "This should never happen"
+            if "should" in cmd:
+                cmd = request.args["cmd"]
+            os.system(cmd)  # AIS201
+        """,
+        "constant-test-taken",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            cmd = "uptime"
+            if "never" in cmd:
+                cmd = request.args["cmd"]
+            os.system(cmd)
+        """,
+        "constant-test-not-taken-safe",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            mode = "fixed"
+            if request.args.get("fast"):
+                mode = "dynamic"
+            # mode differs between the paths: both branches stay live.
+            if mode == "dynamic":
+                cmd = request.args["cmd"]
+            else:
+                cmd = "uptime"
+            os.system(cmd)  # AIS201
+        """,
+        "constant-lost-at-join",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            guess = "ABC"[0]
+            match guess:
+                case "A":
+                    cmd = "uptime"
+                case "B":
+                    cmd = request.args["cmd"]
+                case _:
+                    cmd = request.args["cmd"]
+            os.system(cmd)
+        """,
+        "match-on-constant-safe",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            guess = "ABC"[2]
+            match guess:
+                case "A":
+                    cmd = "uptime"
+                case "C" | "D":
+                    cmd = request.args["cmd"]
+                case _:
+                    cmd = "uptime"
+            os.system(cmd)  # AIS201
+        """,
+        "match-on-constant",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            cmd = "uptime"
+            for name in request.headers.keys():
+                if name.startswith("X-"):
+                    cmd = name
+                    break
+            os.system(cmd)  # AIS201
+        """,
+        "assigned-before-break",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            cmd = "uptime"
+            while True:
+                value = request.args.get("cmd")
+                if value:
+                    cmd = value
+                    break
+            os.system(cmd)  # AIS201
+        """,
+        "assigned-before-break-in-while",
+    ),
+]
+
+
+@pytest.mark.parametrize("code", CONSTANTS)
+def test_constants_and_dead_branches(code: str) -> None:
+    assert found_lines(code) == marked(code)
+
+
+
 SUBTLE = [
     case(
         """

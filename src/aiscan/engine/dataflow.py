@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 from astroid import nodes
 
+from aiscan.engine.consts import UNKNOWN, case_matches, decided, evaluate
 from aiscan.engine.guards import (
     GuardFacts,
     guard_facts,
@@ -40,6 +41,18 @@ if TYPE_CHECKING:
     from aiscan.engine.summaries import Summary, TaintEngine
 
 Env = dict[str, Taint]
+
+# Environment keys "=name" hold the constant a variable is known to hold (see consts.py).
+CONST_KEY = "="
+
+
+@dataclass(frozen=True)
+class Known(Taint):
+    """Not a taint: the constant value of a variable, kept in the environment so that it is
+    copied, joined and dropped with the variable's other facts."""
+
+    value: Any = None
+
 
 MAX_STEPS = 40_000
 
@@ -99,6 +112,7 @@ class FunctionAnalysis:
         self.steps = 0
         self.param_names: list[str] = []
         self._pending: CallEffect | None = None
+        self._breaks: list[list[Env]] = []
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -178,6 +192,8 @@ class FunctionAnalysis:
             effect = self._take_pending()
             for target in stmt.targets:
                 self.bind(target, value, stmt.value, effect)
+            if value is None and len(stmt.targets) == 1:
+                self._record_const(stmt.targets[0], stmt.value)
             return False
         if isinstance(stmt, nodes.AnnAssign):
             if stmt.value is not None:
@@ -206,7 +222,12 @@ class FunctionAnalysis:
             if stmt.exc is not None:
                 self.eval(stmt.exc)
             return True
-        if isinstance(stmt, (nodes.Continue, nodes.Break)):
+        if isinstance(stmt, nodes.Break):
+            # What holds at a break holds after the loop.
+            if self._breaks:
+                self._breaks[-1].append(dict(env))
+            return True
+        if isinstance(stmt, nodes.Continue):
             return True
         if isinstance(stmt, nodes.If):
             return self._exec_if(stmt.test, stmt.body, stmt.orelse)
@@ -215,11 +236,17 @@ class FunctionAnalysis:
         if isinstance(stmt, nodes.While):
             self.eval(stmt.test)
             facts = guard_facts(stmt.test)
-            for _ in range(2):
-                body_env = self._refined(dict(env), facts.when_true)
-                self.exec_block(stmt.body, body_env)
-                self._join_into(env, [env, body_env])
+            self._breaks.append([])
+            try:
+                for _ in range(2):
+                    body_env = self._refined(dict(env), facts.when_true)
+                    self.exec_block(stmt.body, body_env)
+                    self._join_into(env, [env, body_env])
+            finally:
+                broken = self._breaks.pop()
             self.exec_block(stmt.orelse, env)
+            if broken:
+                self._join_into(env, [env, *broken])
             return False
         if isinstance(stmt, (nodes.With, nodes.AsyncWith)):
             for ctx_expr, var in stmt.items:
@@ -246,7 +273,27 @@ class FunctionAnalysis:
             subject = self.eval(stmt.subject)
             branch_envs = []
             subject_key = var_key(stmt.subject)
-            for case in stmt.cases:
+            subject_value = evaluate(stmt.subject, self.constants())
+            cases = list(stmt.cases)
+            if subject_value is not UNKNOWN:
+                # match on a known value: the first case that surely matches is the only one
+                # that runs; cases that surely do not match never run.
+                outcomes = [
+                    None if c.guard is not None else case_matches(c.pattern, subject_value)
+                    for c in cases
+                ]
+                kept = []
+                for case, outcome in zip(cases, outcomes, strict=True):
+                    if outcome is False:
+                        continue
+                    kept.append(case)
+                    if outcome is True:
+                        break
+                if kept and outcomes[cases.index(kept[-1])] is True:
+                    cases = kept
+                    if len(kept) == 1:
+                        return self.exec_block(kept[0].body, env)
+            for case in cases:
                 case_env = dict(env)
                 if subject is not None and case.pattern is not None:
                     pattern = case.pattern
@@ -335,6 +382,11 @@ class FunctionAnalysis:
         env = self.env
         self.eval(test)
         facts = self.guard_facts(test)
+        known = decided(test, self.constants())
+        if known is not None:
+            # A test with a known value: the other branch never runs.
+            taken = self._refined(env, facts.when_true if known else facts.when_false)
+            return self.exec_block(body if known else orelse, taken)
         true_env = self._refined(dict(env), facts.when_true)
         false_env = self._refined(dict(env), facts.when_false)
         true_exit = self.exec_block(body, true_env)
@@ -362,12 +414,18 @@ class FunctionAnalysis:
             self.bind(target.elts[0], None, iter_node, None, env=env)
             target = target.elts[1]
             iter_node = iter_node.args[0]
-        for _ in range(2):
-            body_env = dict(env)
-            self.bind(target, iterable, iter_node, None, env=body_env)
-            self.exec_block(stmt.body, body_env)
-            self._join_into(env, [env, body_env])
+        self._breaks.append([])
+        try:
+            for _ in range(2):
+                body_env = dict(env)
+                self.bind(target, iterable, iter_node, None, env=body_env)
+                self.exec_block(stmt.body, body_env)
+                self._join_into(env, [env, body_env])
+        finally:
+            broken = self._breaks.pop()
         self.exec_block(stmt.orelse, env)
+        if broken:
+            self._join_into(env, [env, *broken])
         return False
 
     def _exec_try(self, stmt: nodes.Try) -> bool:
@@ -396,10 +454,32 @@ class FunctionAnalysis:
                 return True
         return exits
 
+    def constants(self) -> dict[str, Any]:
+        """The variables known to hold a constant here, and their values."""
+        return {
+            k[len(CONST_KEY) :]: v.value
+            for k, v in self.env.items()
+            if k.startswith(CONST_KEY) and isinstance(v, Known)
+        }
+
+    def _record_const(self, target: nodes.NodeNG, value_node: nodes.NodeNG) -> None:
+        if not isinstance(target, nodes.AssignName):
+            return
+        value = evaluate(value_node, self.constants())
+        if value is not UNKNOWN:
+            self.env[CONST_KEY + str(target.name)] = Known(frozenset(), frozenset(), value)
+
     def _joined(self, envs: list[Env]) -> Env:
         keys = set().union(*envs) if envs else set()
         out: Env = {}
         for key in keys:
+            if key.startswith(CONST_KEY):
+                # A constant survives a join only if every path holds the same one.
+                values = [e.get(key) for e in envs]
+                first = values[0]
+                if isinstance(first, Known) and all(_same_known(v, first) for v in values):
+                    out[key] = first
+                continue
             value = merge(e.get(key) for e in envs)
             if value is not None:
                 out[key] = value
@@ -453,6 +533,8 @@ class FunctionAnalysis:
             self.bind(target.value, value, value_node, None, env)
             return
         key = _target_key(target)
+        if key is not None:
+            env.pop(CONST_KEY + key, None)
         if isinstance(target, nodes.Subscript):
             # d[k] = v / lst[i] = v: the container now holds the value.
             container = var_key(target.value)
@@ -518,6 +600,9 @@ class FunctionAnalysis:
             return None
         if isinstance(node, nodes.IfExp):
             self.eval(node.test)
+            known = decided(node.test, self.constants())
+            if known is not None:
+                return self.eval(node.body if known else node.orelse)
             facts = self.guard_facts(node.test)
             saved = self.env
             try:
@@ -736,6 +821,14 @@ class FunctionAnalysis:
 
     def set_pending(self, effect: CallEffect) -> None:
         self._pending = effect
+
+
+def _same_known(value: Taint | None, first: Known) -> bool:
+    return (
+        isinstance(value, Known)
+        and type(value.value) is type(first.value)
+        and value.value == first.value
+    )
 
 
 def with_text(

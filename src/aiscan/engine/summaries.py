@@ -15,6 +15,7 @@ import networkx as nx
 from astroid import nodes
 
 from aiscan.engine.dataflow import (
+    CONST_KEY,
     BudgetExceeded,
     CallEffect,
     FunctionAnalysis,
@@ -321,7 +322,11 @@ class TaintEngine:
         functions = [f for f in module.nodes_of_class(nodes.FunctionDef) if not _nested(f)]
         if roots_regex is not None and lines:
             # Functions that read a tainted module global (TARGET = sys.argv[1]) start flows too.
-            tainted_globals = sorted(k for k in self.globals_env if "." not in k and "[" not in k)
+            tainted_globals = sorted(
+                k
+                for k in self.globals_env
+                if "." not in k and "[" not in k and not k.startswith(CONST_KEY)
+            )
             regex = roots_regex
             if tainted_globals:
                 regex = re.compile(
