@@ -31,6 +31,8 @@ def value_of(code: str, **known: object) -> object:
         ("len(s)", {"s": "abc"}, 3),
         ("s.upper()", {"s": "abc"}, "ABC"),
         ("(1, 2)[1]", {}, 2),
+        ("'ab' + c", {"c": "cd"}, "abcd"),
+        ("'ab' * 2", {}, "abab"),
     ],
 )
 def test_known_values(code: str, known: dict[str, object], expected: object) -> None:

@@ -81,7 +81,8 @@ def _evaluate(node: nodes.NodeNG, known: Mapping[str, Any], depth: int) -> Any:
         left, right = sub(node.left), sub(node.right)
         if func is None or left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
-        if (node.op == "*" and isinstance(left, (str, tuple))) or isinstance(right, (str, tuple)):
+        repeats = isinstance(left, (str, tuple)) or isinstance(right, (str, tuple))
+        if node.op == "*" and repeats:
             count = right if isinstance(left, (str, tuple)) else left
             if not isinstance(count, int) or count > _MAX_STR:
                 return UNKNOWN
