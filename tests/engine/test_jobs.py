@@ -79,3 +79,26 @@ def test_cli_reports_are_identical_for_any_jobs(
     assert reports[0] == reports[1] == reports[2]
     paths = [(f["path"], f["line"], f["column"]) for f in reports[0]["findings"]]
     assert paths == sorted(paths)
+
+
+FLOW_MODULE = """\
+import os
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/run{i}")
+def run{i}():
+    os.system(request.args["cmd"])
+"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_every_file_keeps_its_own_taint_findings(tmp_path: Path, jobs: int) -> None:
+    """Many files in one process: each file's taint findings are its own (a cache keyed by a
+    reusable object id once handed a file the previous file's findings)."""
+    for i in range(40):
+        (tmp_path / f"views{i}.py").write_text(FLOW_MODULE.format(i=i))
+    result = scan([tmp_path], config=Config(select=("AIS201",)), jobs=jobs, root=tmp_path)
+    assert sorted(f.path for f in result.findings) == sorted(f"views{i}.py" for i in range(40))

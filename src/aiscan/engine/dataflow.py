@@ -214,6 +214,8 @@ class FunctionAnalysis:
             if stmt.value is not None:
                 value = self.eval(stmt.value)
                 self._record_return_fields(stmt.value, self._take_pending())
+                if value is not None:
+                    self.engine.check_return(self, stmt, value)
                 value = self.step(value, stmt, f"return {short(stmt.value)}")
                 if value is not None:
                     self.returns.append(value)

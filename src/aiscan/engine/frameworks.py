@@ -327,3 +327,64 @@ def _default_of(func: nodes.FunctionDef, param: nodes.AssignName) -> nodes.NodeN
         if p is param:
             return d
     return None
+
+
+_HTML_RESPONSE_CLASSES = frozenset(
+    {"fastapi.responses.HTMLResponse", "starlette.responses.HTMLResponse", "HTMLResponse"}
+)
+
+
+def html_view(func: nodes.FunctionDef) -> bool:
+    """A handler whose returned string is sent as an HTML page: a Flask view (Flask sends a
+    returned str as text/html), or a FastAPI route declared with response_class=HTMLResponse
+    (FastAPI otherwise sends a returned str as JSON)."""
+    if not route_decorated(func) or func.decorators is None:
+        return False
+    fastapi = _module_uses(func, "fastapi") or _module_uses(func, "starlette")
+    for deco in func.decorators.nodes:
+        if not isinstance(deco, nodes.Call):
+            continue
+        for kw in deco.keywords or []:
+            if kw.arg == "response_class":
+                return bool(names_of(kw.value) & _HTML_RESPONSE_CLASSES)
+    return not fastapi and _module_uses(func, "flask")
+
+
+_NOT_TEXT_CALLS = frozenset({"str", "format", "join", "replace", "strip", "lower", "upper"})
+
+
+def returned_text(value: nodes.NodeNG) -> nodes.NodeNG | None:
+    """The part of a handler's ``return`` that is the response's text, or None when it is not
+    text (a dict or list, which Flask sends as JSON, a response object or another call): a
+    string display or a variable only ever assigned strings; ``(body, status)`` gives body."""
+    if isinstance(value, nodes.Tuple):
+        return returned_text(value.elts[0]) if value.elts else None
+    if isinstance(value, (nodes.JoinedStr, nodes.BinOp)):
+        return value
+    if isinstance(value, nodes.Const):
+        return value if isinstance(value.value, str) else None
+    if isinstance(value, nodes.Call):
+        func = value.func
+        if isinstance(func, nodes.Attribute) and func.attrname in _NOT_TEXT_CALLS:
+            return value
+        if isinstance(func, nodes.Name) and func.name == "str":
+            return value
+        return None
+    if isinstance(value, nodes.Name):
+        try:
+            _, assigns = value.lookup(value.name)
+        except Exception:  # noqa: BLE001 - astroid lookups raise many kinds; unknown is not text
+            return None
+        if not assigns:
+            return None
+        for assign in assigns:
+            parent = assign.parent
+            if isinstance(parent, nodes.AugAssign):
+                continue
+            if isinstance(parent, (nodes.Assign, nodes.AnnAssign)) and parent.value is not None:
+                if returned_text(parent.value) is None:
+                    return None
+                continue
+            return None
+        return value
+    return None

@@ -290,7 +290,11 @@ def run_files(
 ) -> RunOutput:
     """Analyse ``files``; the result does not depend on ``jobs``."""
     jobs = jobs or (os.cpu_count() or 1)
+    # The project root too: folders without __init__.py under it import as namespace
+    # packages (import helpers.utils from a sibling folder).
     roots = search_roots(files)
+    if str(root) not in roots:
+        roots.append(str(root))
     results: Iterable[FileResult]
     if jobs <= 1 or len(files) < 4:
         saved = sys.getrecursionlimit()

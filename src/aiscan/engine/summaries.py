@@ -32,7 +32,9 @@ from aiscan.engine.frameworks import (
     click_command,
     field_annotation,
     handler_parameter_role,
+    html_view,
     model_class,
+    returned_text,
 )
 from aiscan.engine.guards import (
     GuardFacts,
@@ -1103,6 +1105,23 @@ class TaintEngine:
                     reported.add(spec.sanitizer_tag)
         return frozenset(reported)
 
+    def check_return(self, analysis: FunctionAnalysis, stmt: nodes.Return, value: Taint) -> None:
+        """``return body`` from a web handler whose return value is the response body."""
+        sinks = [(spec, sink) for spec in self.specs for sink in spec.sinks if sink.returns]
+        if not sinks or stmt.value is None:
+            return
+        func = analysis.scope
+        if not isinstance(func, nodes.FunctionDef) or not html_view(func):
+            return
+        body = returned_text(stmt.value)
+        if body is None:
+            return
+        taint = value if body is stmt.value else analysis.eval(body)
+        if taint is None:
+            return
+        for spec, sink in sinks:
+            self.report(spec, analysis, stmt, taint, sink.label, text=sink.text)
+
     def _method_sink(
         self, call: nodes.Call, names: frozenset[str], methods: frozenset[str]
     ) -> str | None:
@@ -1324,7 +1343,7 @@ class TaintEngine:
         self,
         spec: TaintRuleSpec,
         analysis: FunctionAnalysis,
-        call: nodes.Call,
+        call: nodes.NodeNG,
         taint: Taint,
         callee: str,
         *,

@@ -218,6 +218,8 @@ class SinkSpec:
     # interpolated into for such a sink (or any sink) to count.
     methods: frozenset[str] = frozenset()
     text: str | None = None
+    # return: {response: html}: what a web handler returns as its response body.
+    returns: str | None = None
 
 
 @dataclass
@@ -338,7 +340,13 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
         taint = tuple(ArgSpec.parse(t) for t in item.get("taint", ()))
         calls = list(item.get("call", ()))
         methods = frozenset(item.get("method", ()))
-        default_label = calls[0] if calls else f".{sorted(methods)[0]}()"
+        returned = item.get("return", {}).get("response")
+        if calls:
+            default_label = calls[0]
+        elif methods:
+            default_label = f".{sorted(methods)[0]}()"
+        else:
+            default_label = f"the {returned} response body"
         sinks.append(
             SinkSpec(
                 names=_names(calls),
@@ -348,6 +356,7 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
                 args=[ArgCondition(a) for a in item.get("args", ())],
                 methods=methods,
                 text=item.get("text"),
+                returns=returned,
             )
         )
     sanitizer_names = [n for item in spec.get("sanitizers", ()) for n in item.get("call", ())]

@@ -55,14 +55,15 @@ class SharedTaint:
             parts.append(HANDLER_REGEX)
         self.roots_regex = re.compile("|".join(parts)) if parts else None
         self.engine.source_text_regex = self.roots_regex
-        self._cache_key: int | None = None
+        self._cache_ctx: FileContext | None = None
         self._cache: list[Finding] = []
         self._error: str | None = None
 
     def findings(self, ctx: FileContext) -> list[Finding]:
-        key = id(ctx)
-        if self._cache_key != key:
-            self._cache_key = key
+        # Keyed by the context object itself, held here: an id() alone can be reused by the
+        # next file's context once this one is freed, which would hand it this file's findings.
+        if self._cache_ctx is not ctx:
+            self._cache_ctx = ctx
             self._error = None
             self.engine.truncated.clear()
             try:
