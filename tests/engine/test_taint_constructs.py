@@ -1490,6 +1490,145 @@ def test_constants_and_dead_branches(code: str) -> None:
 
 
 
+# --- containers whose items are known one by one ----------------------------------------------
+
+ITEMS = [
+    case(
+        """
+        @app.route("/run")
+        def run():
+            options = {}
+            options["fixed"] = "uptime"
+            options["chosen"] = request.args["cmd"]
+            os.system(options["fixed"])
+            os.system(options["chosen"])  # AIS201
+        """,
+        "dict-items-by-key",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            options = {"fixed": "uptime", "chosen": request.args["cmd"]}
+            options["chosen"] = "date"
+            os.system(options["chosen"])
+            os.system(options.get("fixed", "id"))
+        """,
+        "dict-item-overwritten-safe",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            options = {}
+            options[request.args["key"]] = "uptime"
+            options["fixed"] = request.args["cmd"]
+            # A key written from input: which item is which is no longer known.
+            os.system(options["other"])  # AIS201
+        """,
+        "dict-unknown-key-forgets-items",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            parts = []
+            parts.append("safe")
+            parts.append(request.args["cmd"])
+            parts.append("moresafe")
+            parts.pop(0)
+            os.system(parts[1])
+            os.system(parts[0])  # AIS201
+        """,
+        "list-items-after-pop",
+    ),
+    case(
+        """
+        def mangle(items):
+            items.reverse()
+
+        @app.route("/run")
+        def run():
+            parts = ["safe", request.args["cmd"]]
+            mangle(parts)
+            # Passed to a function: the order of the items is no longer known.
+            os.system(parts[0])  # AIS201
+        """,
+        "list-passed-to-call-forgets-items",
+    ),
+    case(
+        """
+        import configparser
+
+        @app.route("/run")
+        def run():
+            conf = configparser.ConfigParser()
+            conf.add_section("main")
+            conf.set("main", "fixed", "uptime")
+            conf.set("main", "chosen", request.args["cmd"])
+            os.system(conf.get("main", "fixed"))
+            os.system(conf.get("main", "chosen"))  # AIS201
+        """,
+        "configparser-options",
+    ),
+]
+
+
+@pytest.mark.parametrize("code", ITEMS)
+def test_known_items(code: str) -> None:
+    assert found_lines(code) == marked(code)
+
+
+
+# --- request objects held under their type ----------------------------------------------------
+
+REQUEST_OBJECTS = [
+    case(
+        """
+        import flask
+
+        def arg_of(req: flask.Request, name):
+            return req.args.get(name)
+
+        @app.route("/run")
+        def run():
+            os.system(arg_of(request, "cmd"))  # AIS201
+        """,
+        "annotated-request-parameter",
+    ),
+    case(
+        """
+        import flask
+
+        class request_wrapper:
+            request: flask.Request
+
+            def __init__(self, request):
+                self.request = request
+
+            def get_query_parameter(self, name):
+                return self.request.args.get(name)
+
+            def get_safe_value(self, name):
+                return "uptime"
+
+        @app.route("/run")
+        def run():
+            wrapped = request_wrapper(request)
+            os.system(wrapped.get_query_parameter("cmd"))  # AIS201
+            os.system(wrapped.get_safe_value("cmd"))
+        """,
+        "request-wrapper-class",
+    ),
+]
+
+
+@pytest.mark.parametrize("code", REQUEST_OBJECTS)
+def test_request_objects(code: str) -> None:
+    assert found_lines(code) == marked(code)
+
+
+
 SUBTLE = [
     case(
         """
@@ -1744,3 +1883,37 @@ def test_module_global_from_another_module(tmp_path: Path) -> None:
     }
     result = scan_tree(tmp_path, files)
     assert tree_found(result) == tree_marked(files)
+
+
+def test_namespace_package_helpers(tmp_path: Path) -> None:
+    """Folders without __init__.py import from the project root as namespace packages: a
+    helper module there is followed like any other."""
+    files = {
+        "helpers/wrappers.py": """
+            import flask
+
+            class request_wrapper:
+                request: flask.Request
+
+                def __init__(self, request):
+                    self.request = request
+
+                def get_form_parameter(self, name):
+                    return self.request.form.get(name)
+            """,
+        "views/app.py": """
+            import os
+
+            from flask import Flask, request
+
+            import helpers.wrappers
+
+            app = Flask(__name__)
+
+            @app.route("/run", methods=["POST"])
+            def run():
+                wrapped = helpers.wrappers.request_wrapper(request)
+                os.system(wrapped.get_form_parameter("cmd"))  # AIS201
+            """,
+    }
+    assert tree_found(scan_tree(tmp_path, files)) == tree_marked(files)

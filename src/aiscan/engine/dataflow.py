@@ -26,6 +26,7 @@ from aiscan.engine.guards import (
     terminates,
     var_key,
 )
+from aiscan.engine.names import names_of
 from aiscan.engine.sqltext import HOLE
 from aiscan.engine.taint import (
     ALLOW_LISTED,
@@ -192,8 +193,10 @@ class FunctionAnalysis:
             effect = self._take_pending()
             for target in stmt.targets:
                 self.bind(target, value, stmt.value, effect)
-            if value is None and len(stmt.targets) == 1:
-                self._record_const(stmt.targets[0], stmt.value)
+            if len(stmt.targets) == 1:
+                if value is None:
+                    self._record_const(stmt.targets[0], stmt.value)
+                self._record_shape(stmt.targets[0], stmt.value)
             return False
         if isinstance(stmt, nodes.AnnAssign):
             if stmt.value is not None:
@@ -536,10 +539,13 @@ class FunctionAnalysis:
             return
         key = _target_key(target)
         if key is not None:
-            env.pop(CONST_KEY + key, None)
+            for suffix in ("", DICT_SHAPE, LIST_SHAPE):
+                env.pop(CONST_KEY + key + suffix, None)
         if isinstance(target, nodes.Subscript):
             # d[k] = v / lst[i] = v: the container now holds the value.
             container = var_key(target.value)
+            if container:
+                self._store_item(env, container, target.slice, value)
             if container and "." not in container:
                 env[f"{container}[]"] = env.get(f"{container}[]") or Taint(frozenset())
             if container and value is not None:
@@ -757,7 +763,158 @@ class FunctionAnalysis:
             return None
         return self.engine.attribute_of_tainted(self, node, base)
 
+    # -- containers whose items are known one by one ------------------------------------------
+
+    def _shape(self, name: str, kind: str) -> tuple[Any, ...] | None:
+        known = self.env.get(CONST_KEY + name + kind)
+        return known.value if isinstance(known, Known) else None
+
+    def _set_shape(self, env: Env, name: str, kind: str, items: tuple[Any, ...] | None) -> None:
+        if items is None or len(items) > _MAX_ITEMS:
+            env.pop(CONST_KEY + name + kind, None)
+        else:
+            env[CONST_KEY + name + kind] = Known(frozenset(), frozenset(), items)
+
+    def _record_shape(self, target: nodes.NodeNG, value_node: nodes.NodeNG) -> None:
+        """``d = {}`` / ``{"k": v}`` / ``ConfigParser()``; ``lst = []`` / ``[a, b]``: from here the
+        analysis knows each item's taint, until the container is used in a way it does not
+        follow (passed to a call, updated in bulk)."""
+        if not isinstance(target, nodes.AssignName):
+            return
+        name = str(target.name)
+        if isinstance(value_node, nodes.Dict):
+            if not all(isinstance(k, nodes.Const) for k, _ in value_node.items):
+                return
+            if not all(_simple(v) for _, v in value_node.items):
+                return
+            items = tuple((k.value, self.eval(v)) for k, v in value_node.items)
+            self._set_shape(self.env, name, DICT_SHAPE, items)
+        elif isinstance(value_node, nodes.List) and all(_simple(e) for e in value_node.elts):
+            self._set_shape(
+                self.env, name, LIST_SHAPE, tuple(self.eval(e) for e in value_node.elts)
+            )
+        elif isinstance(value_node, nodes.Call) and not value_node.args:
+            called = names_of(value_node.func)
+            if called & _EMPTY_MAPPINGS:
+                self._set_shape(self.env, name, DICT_SHAPE, ())
+
+    def _store_item(
+        self, env: Env, container: str, index: nodes.NodeNG, value: Taint | None
+    ) -> None:
+        dict_items = self._shape(container, DICT_SHAPE)
+        list_items = self._shape(container, LIST_SHAPE)
+        key = index.value if isinstance(index, nodes.Const) else _NO_KEY
+        if dict_items is not None:
+            if key is _NO_KEY:
+                self._set_shape(env, container, DICT_SHAPE, None)
+            else:
+                kept = tuple((k, t) for k, t in dict_items if k != key)
+                self._set_shape(env, container, DICT_SHAPE, (*kept, (key, value)))
+        if list_items is not None:
+            if isinstance(key, int) and -len(list_items) <= key < len(list_items):
+                items = list(list_items)
+                items[key] = value
+                self._set_shape(env, container, LIST_SHAPE, tuple(items))
+            else:
+                self._set_shape(env, container, LIST_SHAPE, None)
+
+    def _known_item(self, container: nodes.NodeNG, index: nodes.NodeNG) -> tuple[bool, Any]:
+        """(True, taint) when ``container[index]`` is an item the analysis knows."""
+        if not isinstance(container, nodes.Name) or not isinstance(index, nodes.Const):
+            return False, None
+        name = str(container.name)
+        dict_items = self._shape(name, DICT_SHAPE)
+        if dict_items is not None:
+            for k, taint in dict_items:
+                if k == index.value:
+                    return True, taint
+            return True, None
+        list_items = self._shape(name, LIST_SHAPE)
+        if (
+            list_items is not None
+            and isinstance(index.value, int)
+            and not isinstance(index.value, bool)
+        ):
+            if -len(list_items) <= index.value < len(list_items):
+                return True, list_items[index.value]
+        return False, None
+
+    def container_call(
+        self, call: nodes.Call, positional: list[Taint | None]
+    ) -> tuple[bool, Taint | None]:
+        """Methods of a container whose items are known: ``lst.append(x)``, ``lst.pop(0)``,
+        ``d.get("k")``, a ConfigParser's ``set(section, key, value)`` and ``get(section, key)``.
+        (True, result) when handled here; other uses forget the items."""
+        func = call.func
+        if not isinstance(func, nodes.Attribute) or not isinstance(func.expr, nodes.Name):
+            return False, None
+        name = str(func.expr.name)
+        method = func.attrname
+        args = call.args or []
+        consts = [a.value if isinstance(a, nodes.Const) else _NO_KEY for a in args]
+        list_items = self._shape(name, LIST_SHAPE)
+        if list_items is not None:
+            if method == "append" and len(args) == 1:
+                self._set_shape(self.env, name, LIST_SHAPE, (*list_items, positional[0]))
+                return False, None  # the container's own taint is still updated
+            if method == "pop" and len(args) <= 1 and not call.keywords:
+                index = consts[0] if args else -1
+                if isinstance(index, int) and -len(list_items) <= index < len(list_items):
+                    items = list(list_items)
+                    taken = items.pop(index)
+                    self._set_shape(self.env, name, LIST_SHAPE, tuple(items))
+                    return True, taken
+            if method == "insert" and len(args) == 2 and isinstance(consts[0], int):
+                items = list(list_items)
+                items.insert(consts[0], positional[1])
+                self._set_shape(self.env, name, LIST_SHAPE, tuple(items))
+                return False, None
+            if method not in _READING_METHODS:
+                self._set_shape(self.env, name, LIST_SHAPE, None)
+            return False, None
+        dict_items = self._shape(name, DICT_SHAPE)
+        if dict_items is None:
+            return False, None
+        if method in ("get", "getint", "getfloat", "getboolean") and not call.keywords:
+            # d.get(key[, default]); config.get(section, option)
+            key: Any = _NO_KEY
+            default: Taint | None = None
+            if (
+                len(args) == 2
+                and all(isinstance(a, nodes.Const) for a in args)
+                and any(isinstance(k, tuple) for k, _ in dict_items)
+            ):
+                key = (consts[0], consts[1])
+            elif args and consts[0] is not _NO_KEY:
+                key = consts[0]
+                default = positional[1] if len(positional) > 1 else None
+            if key is not _NO_KEY:
+                found = next((t for k, t in dict_items if k == key), default)
+                if method != "get" and found is not None:
+                    return True, None  # getint/getfloat/getboolean convert
+                return True, found
+        if method == "set" and len(args) == 3 and consts[0] is not _NO_KEY:
+            if consts[1] is not _NO_KEY:
+                key = (consts[0], consts[1])
+                kept = tuple((k, t) for k, t in dict_items if k != key)
+                self._set_shape(self.env, name, DICT_SHAPE, (*kept, (key, positional[2])))
+                return False, None
+        if method not in _READING_METHODS:
+            self._set_shape(self.env, name, DICT_SHAPE, None)
+        return False, None
+
+    def forget_items(self, call: nodes.Call) -> None:
+        """A container passed to a call: what the callee does to its items is not followed."""
+        for arg in [*(call.args or []), *(kw.value for kw in call.keywords or [])]:
+            if isinstance(arg, nodes.Name):
+                for kind in (DICT_SHAPE, LIST_SHAPE):
+                    self.env.pop(CONST_KEY + str(arg.name) + kind, None)
+
     def read_subscript(self, node: nodes.Subscript) -> Taint | None:
+        known, item = self._known_item(node.value, node.slice)
+        if known:
+            self.eval(node.value)
+            return item if isinstance(item, Taint) else None
         keyed = self._dict_entry(node)
         if keyed is not None:
             return self.eval(keyed) if isinstance(keyed, nodes.NodeNG) else None
@@ -823,6 +980,38 @@ class FunctionAnalysis:
 
     def set_pending(self, effect: CallEffect) -> None:
         self._pending = effect
+
+
+DICT_SHAPE = "{}"
+LIST_SHAPE = "[#]"
+_MAX_ITEMS = 64
+_NO_KEY: Any = object()
+_EMPTY_MAPPINGS = frozenset(
+    {"dict", "configparser.ConfigParser", "configparser.RawConfigParser", "collections.OrderedDict"}
+)
+_READING_METHODS = frozenset(
+    {
+        "get",
+        "keys",
+        "values",
+        "items",
+        "copy",
+        "count",
+        "index",
+        "has_section",
+        "has_option",
+        "sections",
+        "options",
+        "add_section",
+    }
+)
+
+
+def _simple(node: nodes.NodeNG) -> bool:
+    """An item expression that is cheap and safe to evaluate a second time."""
+    return isinstance(
+        node, (nodes.Const, nodes.Name, nodes.Attribute, nodes.Subscript, nodes.JoinedStr)
+    )
 
 
 def _same_known(value: Taint | None, first: Known) -> bool:

@@ -79,7 +79,10 @@ def _names_of(node: nodes.NodeNG, depth: int) -> frozenset[str]:
     if isinstance(node, nodes.Name):
         return _names_of_name(node, node.name, depth)
     if isinstance(node, nodes.Attribute):
-        return frozenset(f"{base}.{node.attrname}" for base in names_of(node.expr, depth + 1))
+        bases = names_of(node.expr, depth + 1)
+        if not bases and isinstance(node.expr, nodes.Name) and node.expr.name == "self":
+            return _self_attribute_names(node, depth)
+        return frozenset(f"{base}.{node.attrname}" for base in bases)
     if isinstance(node, nodes.Call):
         # Calling a class (CapWords, by convention) makes an instance of it, written as the
         # class's name so that attributes read on it resolve (requests.Session().get); calling
@@ -133,6 +136,38 @@ def _names_of_name(node: nodes.NodeNG, name: str, depth: int) -> frozenset[str]:
             if value is not None and isinstance(value, (nodes.Name, nodes.Attribute, nodes.Call)):
                 out.update(names_of(value, depth + 1))
     return frozenset(out)
+
+
+def _self_attribute_names(node: nodes.Attribute, depth: int) -> frozenset[str]:
+    """``self.request`` in a method: the class declares the attribute's type
+    (``request: flask.Request`` in its body) or every assignment to it in the class is from a
+    name whose type is known (``self.request = request`` with ``request: flask.Request``)."""
+    scope = node.scope()
+    klass = scope.parent.frame() if isinstance(scope, nodes.FunctionDef) and scope.parent else None
+    if not isinstance(klass, nodes.ClassDef):
+        return frozenset()
+    attr = str(node.attrname)
+    for stmt in klass.body:
+        if (
+            isinstance(stmt, nodes.AnnAssign)
+            and isinstance(stmt.target, nodes.AssignName)
+            and stmt.target.name == attr
+        ):
+            return frozenset(n for n in names_of(stmt.annotation, depth + 1) if n[:1].isalpha())
+    assigns = klass.instance_attrs.get(attr, [])
+    if not assigns or len(assigns) > 3:
+        return frozenset()
+    found: set[str] = set()
+    for assign in assigns:
+        parent = assign.parent
+        value = getattr(parent, "value", None)
+        if not isinstance(value, nodes.Name):
+            return frozenset()
+        names = names_of(value, depth + 1)
+        if not names:
+            return frozenset()
+        found |= names
+    return frozenset(found)
 
 
 def _names_of_annotation(

@@ -275,9 +275,18 @@ class TaintEngine:
         )
         self.project_modules: dict[str, Path] = {}
         self._project_files = [p.resolve() for p in project_files]
+        root_dir = root.resolve()
         for path in self._project_files:
-            modname, _ = module_name(path)
+            modname, base = module_name(path)
             self.project_modules.setdefault(modname, path)
+            # A module whose folders up to the project root have no __init__.py is also
+            # importable from the root as a namespace package (helpers/utils.py: helpers.utils).
+            try:
+                rel = base.relative_to(root_dir)
+            except ValueError:
+                continue
+            if rel.parts and all(p.isidentifier() for p in rel.parts):
+                self.project_modules.setdefault(".".join([*rel.parts, modname]), path)
         self.summaries: dict[tuple[str, int, int, str], Summary] = {}
         self.in_progress: set[tuple[str, int, int, str]] = set()
         self._resolved: dict[int, ResolvedCall | None] = {}
@@ -682,10 +691,14 @@ class TaintEngine:
                 return None
             obj: nodes.NodeNG = module
             rest = parts[cut:]
-            for index, attr in enumerate(rest):
+            for index, part in enumerate(rest):
+                # Wrapper().method: an instance of a project class, whatever its name's case.
+                attr = part.removesuffix("()")
                 try:
                     found = obj.getattr(attr)[0]
                 except (astroid.AstroidError, AttributeError, IndexError):
+                    return None
+                if part != attr and not isinstance(found, nodes.ClassDef):
                     return None
                 if isinstance(found, (nodes.ImportFrom, nodes.Import)):
                     # A re-export (``from .impl import run`` in a package): follow it.
@@ -923,6 +936,10 @@ class TaintEngine:
                     receiver_fields = built.fields
         positional, keywords = analysis.arg_taints(call)
         args_taint = merge([*positional, *keywords.values()])
+        handled, item = analysis.container_call(call, positional)
+        if handled:
+            return analysis.step(item, call, short(call)) if item is not None else None
+        analysis.forget_items(call)
         if isinstance(func, nodes.Attribute) and func.attrname == "format":
             template = str_literal(func.expr)
             if template is not None:
