@@ -586,3 +586,37 @@ def test_loop_exits_terminate_the_block() -> None:
 
 def test_an_empty_block_does_not_terminate() -> None:
     assert not terminates([])
+
+
+def test_excluded_quote() -> None:
+    assert when_false('"\'" in name') == {("name", "excludes:'")}
+    assert when_true('"\'" not in name') == {("name", "excludes:'")}
+    assert when_true('"\'" in name') == set()
+
+
+@pytest.mark.parametrize(
+    ("test", "branch"),
+    [
+        ('name.startswith("\'") and name.endswith("\'") and "\'" not in name[1:-1]', True),
+        ('not name.startswith("\'") or not name.endswith("\'") or "\'" in name[1:-1]', False),
+    ],
+)
+def test_quoted_literal(test: str, branch: bool) -> None:
+    facts_found = when_true(test) if branch else when_false(test)
+    assert facts_found == {("name", "quoted-literal")}
+    assert (when_false(test) if branch else when_true(test)) == set()
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        # A quote inside is allowed: not one literal.
+        'name.startswith("\'") and name.endswith("\'")',
+        # Different quotes at the two ends.
+        'name.startswith("\'") and name.endswith(\'"\') and "\'" not in name[1:-1]',
+        # The inner check on the wrong slice.
+        'name.startswith("\'") and name.endswith("\'") and "\'" not in name[1:]',
+    ],
+)
+def test_not_quoted_literal(test: str) -> None:
+    assert ("name", "quoted-literal") not in when_true(test)

@@ -1489,7 +1489,6 @@ def test_constants_and_dead_branches(code: str) -> None:
     assert found_lines(code) == marked(code)
 
 
-
 # --- containers whose items are known one by one ----------------------------------------------
 
 ITEMS = [
@@ -1579,7 +1578,6 @@ def test_known_items(code: str) -> None:
     assert found_lines(code) == marked(code)
 
 
-
 # --- request objects held under their type ----------------------------------------------------
 
 REQUEST_OBJECTS = [
@@ -1627,6 +1625,58 @@ REQUEST_OBJECTS = [
 def test_request_objects(code: str) -> None:
     assert found_lines(code) == marked(code)
 
+
+QUOTES = [
+    case(
+        """
+        @app.route("/calc")
+        def calc():
+            expr = request.args["expr"]
+            if not expr.startswith("'") or not expr.endswith("'") or "'" in expr[1:-1]:
+                return "a string literal only", 400
+            return str(eval(expr))
+        """,
+        "quoted-literal-safe",
+    ),
+    case(
+        """
+        @app.route("/calc")
+        def calc():
+            expr = request.args["expr"]
+            if not expr.startswith("'") or not expr.endswith("'"):
+                return "a string literal only", 400
+            return str(eval(expr))  # AIS202
+        """,
+        "quotes-at-the-ends-only",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            name = request.args["name"]
+            if "'" in name:
+                return "no quotes", 400
+            os.system(f"echo '{name}'")
+            os.system(f"echo {name}")  # AIS201
+        """,
+        "excluded-quote-inside-quotes",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            name = request.args["name"].replace("'", "")
+            os.system(f"grep -- '{name}' /var/log/app.log")
+            os.system("grep -- " + name + " /var/log/app.log")  # AIS201
+        """,
+        "removed-quote-inside-quotes",
+    ),
+]
+
+
+@pytest.mark.parametrize("code", QUOTES)
+def test_quotes(code: str) -> None:
+    assert found_lines(code) == marked(code)
 
 
 SUBTLE = [

@@ -15,9 +15,11 @@ from aiscan.engine.taint import (
     CHAR_CLASS,
     CONSTANT_COMPARED,
     CONVERTED,
+    EXCLUDES_PREFIX,
     LENGTH_AT,
     LENGTH_CHECKED,
     PATH_CONFINED,
+    QUOTED_LITERAL,
     REGEX_VALIDATED,
 )
 from aiscan.matchers.values import const_value, has_const, resolved_value
@@ -251,6 +253,9 @@ def guard_facts(test: nodes.NodeNG, call_facts: CallFacts | None = None) -> Guar
     if isinstance(test, nodes.UnaryOp) and test.op == "not":
         return guard_facts(test.operand, call_facts).negated()
     if isinstance(test, nodes.BoolOp):
+        quoted = _quoted_literal_check(test)
+        if quoted is not None:
+            return quoted
         parts = [guard_facts(v, call_facts) for v in test.values]
         if test.op == "and":
             return GuardFacts(
@@ -281,6 +286,19 @@ def guard_facts(test: nodes.NodeNG, call_facts: CallFacts | None = None) -> Guar
             # PATTERN.fullmatch(x) is not None: the call's own guard.
             inner = guard_facts(left, call_facts)
             return inner if op == "is not" else inner.negated()
+        if (
+            len(test.ops) == 1
+            and op in ("in", "not in")
+            and isinstance(left, nodes.Const)
+            and isinstance(left.value, str)
+            and 0 < len(left.value) <= 3
+        ):
+            # if "'" in name: abort(400): after it, name holds no quote.
+            key = var_key(right)
+            if key:
+                fact = ((key, EXCLUDES_PREFIX + left.value),)
+                return GuardFacts(when_false=fact) if op == "in" else GuardFacts(when_true=fact)
+            return GuardFacts()
         if len(test.ops) == 1 and op in ("in", "not in"):
             key = var_key(left)
             if key and is_constant_collection(right):
@@ -330,6 +348,54 @@ def guard_facts(test: nodes.NodeNG, call_facts: CallFacts | None = None) -> Guar
             if found is not None:
                 return found
     return GuardFacts()
+
+
+def _quoted_literal_check(test: nodes.BoolOp) -> GuardFacts | None:
+    """``x.startswith("'") and x.endswith("'") and "'" not in x[1:-1]`` (or its negation with
+    or): when it holds, x is exactly one quoted literal."""
+    want_negated = test.op == "or"
+    seen: dict[str, set[str]] = {}
+    for value in test.values:
+        negated = isinstance(value, nodes.UnaryOp) and value.op == "not"
+        inner = value.operand if negated else value
+        if isinstance(inner, nodes.Call) and isinstance(inner.func, nodes.Attribute):
+            method = inner.func.attrname
+            if method not in ("startswith", "endswith") or negated != want_negated:
+                return None
+            if len(inner.args) != 1 or not isinstance(inner.args[0], nodes.Const):
+                return None
+            key = var_key(inner.func.expr)
+            quote = inner.args[0].value
+            if key is None or quote not in ("'", '"'):
+                return None
+            seen.setdefault(key, set()).add(f"{method}{quote}")
+            continue
+        if isinstance(inner, nodes.Compare) and len(inner.ops) == 1 and not negated:
+            op, right = inner.ops[0]
+            if op != ("in" if want_negated else "not in"):
+                return None
+            if not (isinstance(inner.left, nodes.Const) and inner.left.value in ("'", '"')):
+                return None
+            if not (
+                isinstance(right, nodes.Subscript)
+                and isinstance(right.slice, nodes.Slice)
+                and const_value(right.slice.lower) == 1
+                and const_value(right.slice.upper) == -1
+                and right.slice.step is None
+            ):
+                return None
+            key = var_key(right.value)
+            if key is None:
+                return None
+            seen.setdefault(key, set()).add(f"inner{inner.left.value}")
+            continue
+        return None
+    for key, checks in seen.items():
+        for quote in ("'", '"'):
+            if {f"startswith{quote}", f"endswith{quote}", f"inner{quote}"} <= checks:
+                fact = ((key, QUOTED_LITERAL),)
+                return GuardFacts(when_false=fact) if want_negated else GuardFacts(when_true=fact)
+    return None
 
 
 def _on_every_branch(branches: list[tuple[Fact, ...]]) -> tuple[Fact, ...]:

@@ -48,6 +48,7 @@ from aiscan.engine.sqltext import DESCRIPTIONS as SQL_CLAUSE_TEXT
 from aiscan.engine.taint import (
     CHAR_CLASS,
     CONVERTED,
+    EXCLUDES_PREFIX,
     LENGTH_CHECKED,
     NodeKey,
     Origin,
@@ -997,6 +998,11 @@ class TaintEngine:
             )
         if names & _CLEAN_RESULT:
             return None
+        removed = _removed_text(call)
+        if removed is not None and receiver is not None:
+            # name.replace("'", "&apos;"): the result holds no '.
+            guarded = receiver.with_guard(EXCLUDES_PREFIX + removed)
+            return analysis.step(guarded, call, label)
         handled, value = self._library_semantics(
             analysis, call, names, positional, keywords, args_taint, label
         )
@@ -1653,6 +1659,23 @@ def _strips_to_safe_characters(call: nodes.Call, names: frozenset[str]) -> bool:
         and isinstance(replacement, nodes.Const)
         and replacement.value == ""
     )
+
+
+def _removed_text(call: nodes.Call) -> str | None:
+    """``x.replace("'", "&apos;")``: the short text the call removes from its receiver."""
+    func = call.func
+    if not isinstance(func, nodes.Attribute) or func.attrname != "replace":
+        return None
+    if len(call.args) < 2 or len(call.args) > 2 or call.keywords:
+        return None
+    old, new = call.args
+    if not (isinstance(old, nodes.Const) and isinstance(new, nodes.Const)):
+        return None
+    if not (isinstance(old.value, str) and isinstance(new.value, str)):
+        return None
+    if not 0 < len(old.value) <= 3 or old.value in new.value:
+        return None
+    return old.value
 
 
 def _is_enum_construction(call: nodes.Call) -> bool:

@@ -19,6 +19,11 @@ CHAR_CLASS = "char-class-validated"
 CONSTANT_COMPARED = "constant-compared"
 PATH_CONFINED = "path-confined"
 LENGTH_CHECKED = "length-checked"
+# The whole value is one quoted literal: it starts and ends with a quote and holds none inside.
+QUOTED_LITERAL = "quoted-literal"
+# "excludes:'": the value holds no '. Safe only where it sits inside '-quoted text.
+EXCLUDES = "excludes"
+EXCLUDES_PREFIX = EXCLUDES + ":"
 SANITIZER_PREFIX = "sanitizer:"
 NON_SANITIZING = frozenset({LENGTH_CHECKED})
 # Annotations kept beside the guards of an origin; they never make a value safe:
@@ -30,7 +35,17 @@ _TEXT_SEP = "\x1f"
 _MAX_PREFIX = 240
 _MAX_SUFFIX = 80
 BUILTIN_GUARD_KINDS = frozenset(
-    {ALLOW_LISTED, MAPPED, CONVERTED, REGEX_VALIDATED, CHAR_CLASS, CONSTANT_COMPARED, PATH_CONFINED}
+    {
+        ALLOW_LISTED,
+        MAPPED,
+        CONVERTED,
+        REGEX_VALIDATED,
+        CHAR_CLASS,
+        CONSTANT_COMPARED,
+        PATH_CONFINED,
+        QUOTED_LITERAL,
+        EXCLUDES,
+    }
 )
 
 # A flow-graph node: (absolute file path, line, byte column, end line, end byte column, text).
@@ -160,6 +175,12 @@ def sanitizing(guards: frozenset[str], ignore_kinds: frozenset[str], sanitizer_t
     for kind in guards:
         if is_annotation(kind):
             continue
+        if kind.startswith(EXCLUDES_PREFIX):
+            if EXCLUDES not in ignore_kinds and _inside_quotes(
+                guards, kind[len(EXCLUDES_PREFIX) :]
+            ):
+                return True
+            continue
         if kind.startswith(SANITIZER_PREFIX):
             if kind == sanitizer_tag:
                 return True
@@ -167,6 +188,15 @@ def sanitizing(guards: frozenset[str], ignore_kinds: frozenset[str], sanitizer_t
         if kind not in NON_SANITIZING and kind not in ignore_kinds:
             return True
     return False
+
+
+def _inside_quotes(guards: frozenset[str], quote: str) -> bool:
+    """Every place the value was interpolated is inside text quoted with ``quote`` (an odd
+    number of them before it), so a value without that character cannot close the quotes."""
+    if quote not in ("'", '"'):
+        return False
+    contexts = text_contexts(guards)
+    return bool(contexts) and all(prefix.count(quote) % 2 == 1 for prefix, _ in contexts)
 
 
 def merge(values: Iterable[Taint | None]) -> Taint | None:
