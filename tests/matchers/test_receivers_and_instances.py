@@ -235,3 +235,14 @@ def test_re_exported_method_matches_through_inference(tmp_path: Path) -> None:
         make().get("https://a")
     """
     assert lines(rules, code) == [6]
+
+
+def test_rules_may_name_proxies_that_refuse_attribute_access() -> None:
+    """flask.g and current_app.config raise RuntimeError outside an application context when
+    touched; naming them in a rule must not break the scan."""
+    from aiscan.engine.names import NameIndex
+
+    index = NameIndex(["flask.g", "flask.current_app.config", "flask.session"])
+    assert index.match(["flask.g"]) == "flask.g"
+    assert index.match(["flask.current_app.config"]) == "flask.current_app.config"
+    assert index.match(["other.g"]) is None

@@ -542,6 +542,10 @@ class FunctionAnalysis:
             for suffix in ("", DICT_SHAPE, LIST_SHAPE):
                 env.pop(CONST_KEY + key + suffix, None)
         if isinstance(target, nodes.Subscript):
+            self.engine.check_store(self, target, target.value, target.slice, value)
+        elif isinstance(target, nodes.AssignAttr):
+            self.engine.check_store(self, target, target.expr, target.attrname, value)
+        if isinstance(target, nodes.Subscript):
             # d[k] = v / lst[i] = v: the container now holds the value.
             container = var_key(target.value)
             if container:

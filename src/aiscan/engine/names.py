@@ -269,24 +269,27 @@ def _runtime_canonical(qname: str) -> str | None:
         try:
             for attr in parts[cut:]:
                 obj = getattr(obj, attr)
-        except Exception:  # noqa: BLE001 - proxies (flask.request) raise anything on access
+            return _defined_at(obj)
+        except Exception:  # noqa: BLE001 - proxies (flask.g, flask.request) raise anything on access
             return None
-        bound_to = getattr(obj, "__self__", None)
-        if (
-            bound_to is not None
-            and not isinstance(bound_to, type(sys))
-            and not isinstance(bound_to, type)
-        ):
-            # random.choice is the method of one hidden Random instance: it does not stand
-            # for every Random.choice (secrets.choice is SystemRandom's).
-            return None
-        mod = getattr(obj, "__module__", None)
-        qual = getattr(obj, "__qualname__", None)
-        if isinstance(obj, type(sys)):
-            return str(obj.__name__)
-        if isinstance(mod, str) and isinstance(qual, str) and "<" not in qual:
-            return f"{mod}.{qual}"
+    return None
+
+
+def _defined_at(obj: object) -> str | None:
+    """Where ``obj`` is defined (module.qualname), for what the interpreter imported."""
+    import sys
+
+    bound_to = getattr(obj, "__self__", None)
+    if bound_to is not None and not isinstance(bound_to, (type(sys), type)):
+        # random.choice is the method of one hidden Random instance: it does not stand for
+        # every Random.choice (secrets.choice is SystemRandom's).
         return None
+    mod = getattr(obj, "__module__", None)
+    qual = getattr(obj, "__qualname__", None)
+    if isinstance(obj, type(sys)):
+        return str(obj.__name__)
+    if isinstance(mod, str) and isinstance(qual, str) and "<" not in qual:
+        return f"{mod}.{qual}"
     return None
 
 

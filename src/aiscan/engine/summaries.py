@@ -1145,6 +1145,43 @@ class TaintEngine:
         for spec, sink in sinks:
             self.report(spec, analysis, stmt, taint, sink.label, text=sink.text)
 
+    def check_store(
+        self,
+        analysis: FunctionAnalysis,
+        target: nodes.NodeNG,
+        container: nodes.NodeNG,
+        key: nodes.NodeNG | str,
+        value: Taint | None,
+    ) -> None:
+        """``session["user_id"] = v`` / ``g.is_admin = v``: a store into a sink object."""
+        sinks = [(spec, sink) for spec in self.specs for sink in spec.sinks if sink.stores]
+        if not sinks:
+            return
+        names = names_of(container)
+        if not names:
+            return
+        key_text: str | None
+        key_taint: Taint | None = None
+        if isinstance(key, str):
+            key_text = key
+        elif isinstance(key, nodes.Const):
+            key_text = str(key.value)
+        else:
+            key_text = None
+            key_taint = analysis.eval(key)
+        for spec, sink in sinks:
+            assert sink.stores is not None
+            callee = sink.stores.match(names)
+            if callee is None:
+                continue
+            wanted = {a.keyword for a in sink.taint} or {"value", "key"}
+            if "key" in wanted and key_taint is not None:
+                self.report(spec, analysis, target, key_taint, sink.label, text=sink.text)
+            if "value" in wanted and value is not None:
+                regex = sink.key_regex
+                if regex is None or key_text is None or regex.search(key_text):
+                    self.report(spec, analysis, target, value, sink.label, text=sink.text)
+
     def _method_sink(
         self, call: nodes.Call, names: frozenset[str], methods: frozenset[str]
     ) -> str | None:

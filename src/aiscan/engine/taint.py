@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -250,6 +251,9 @@ class SinkSpec:
     text: str | None = None
     # return: {response: html}: what a web handler returns as its response body.
     returns: str | None = None
+    # store: assignments into these objects (obj[key] = value, obj.key = value).
+    stores: NameIndex | None = None
+    key_regex: re.Pattern[str] | None = None
 
 
 @dataclass
@@ -371,8 +375,11 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
         calls = list(item.get("call", ()))
         methods = frozenset(item.get("method", ()))
         returned = item.get("return", {}).get("response")
+        stores = list(item.get("store", ()))
         if calls:
             default_label = calls[0]
+        elif stores:
+            default_label = stores[0]
         elif methods:
             default_label = f".{sorted(methods)[0]}()"
         else:
@@ -387,6 +394,8 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
                 methods=methods,
                 text=item.get("text"),
                 returns=returned,
+                stores=_names(stores) if stores else None,
+                key_regex=re.compile(item["key"]) if "key" in item else None,
             )
         )
     sanitizer_names = [n for item in spec.get("sanitizers", ()) for n in item.get("call", ())]
