@@ -14,6 +14,7 @@ import astroid
 import networkx as nx
 from astroid import nodes
 
+from aiscan.engine.consts import evaluate
 from aiscan.engine.dataflow import (
     CONST_KEY,
     BudgetExceeded,
@@ -1164,11 +1165,11 @@ class TaintEngine:
         key_taint: Taint | None = None
         if isinstance(key, str):
             key_text = key
-        elif isinstance(key, nodes.Const):
-            key_text = str(key.value)
         else:
-            key_text = None
-            key_taint = analysis.eval(key)
+            known = evaluate(key, analysis.constants())
+            key_text = str(known) if isinstance(known, (str, int)) else None
+            if key_text is None:
+                key_taint = analysis.eval(key)
         for spec, sink in sinks:
             assert sink.stores is not None
             callee = sink.stores.match(names)
@@ -1179,7 +1180,7 @@ class TaintEngine:
                 self.report(spec, analysis, target, key_taint, sink.label, text=sink.text)
             if "value" in wanted and value is not None:
                 regex = sink.key_regex
-                if regex is None or key_text is None or regex.search(key_text):
+                if regex is None or (key_text is not None and regex.search(key_text)):
                     self.report(spec, analysis, target, value, sink.label, text=sink.text)
 
     def _method_sink(
