@@ -1679,6 +1679,33 @@ def test_quotes(code: str) -> None:
     assert found_lines(code) == marked(code)
 
 
+HOSTS = [
+    case(
+        """
+        from urllib.parse import urlparse
+
+        ALLOWED_HOSTS = {"shop.example", "docs.example"}
+
+        @app.route("/fetch")
+        def fetch():
+            url = request.args["url"]
+            parts = urlparse(url)
+            if parts.netloc not in ALLOWED_HOSTS:
+                return "", 400
+            # The host is known; the command line is still the client's text.
+            os.system(f"curl {url}")  # AIS201
+        """,
+        "host-allow-listed-is-not-safe-for-a-shell",
+    ),
+]
+
+
+@pytest.mark.parametrize("code", HOSTS)
+def test_host_checks(code: str) -> None:
+    assert found_lines(code) == marked(code)
+
+
+
 SUBTLE = [
     case(
         """

@@ -31,6 +31,7 @@ from aiscan.engine.sqltext import HOLE
 from aiscan.engine.taint import (
     ALLOW_LISTED,
     CONVERTED,
+    HOST_ALLOW_LISTED,
     ArgSpec,
     NodeKey,
     Origin,
@@ -500,6 +501,8 @@ class FunctionAnalysis:
         return env
 
     def _apply(self, env: Env, facts: Iterable[tuple[str, str]]) -> None:
+        facts = list(facts)
+        facts += self._host_facts(facts)
         for key, kind in facts:
             current = env.get(key)
             if current is None and key.startswith("self.") and self.engine.field_owner(self):
@@ -510,6 +513,21 @@ class FunctionAnalysis:
                 current = self.globals_env.get(key)
             if current is not None:
                 env[key] = current.with_guard(kind)
+
+    def _host_facts(self, facts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """``parts = urlparse(url)`` then ``parts.netloc in ALLOWED``: url's host is checked.
+        (Not ``parts.netloc == ""``: browsers read ``/\\evil.example`` as a host.)"""
+        out: list[tuple[str, str]] = []
+        for key, kind in facts:
+            if kind != ALLOW_LISTED or key.count(".") != 1:
+                continue
+            base, attr = key.split(".")
+            if attr not in ("netloc", "hostname"):
+                continue
+            parsed = _parsed_url_of(self.scope, base)
+            if parsed is not None:
+                out.append((parsed, HOST_ALLOW_LISTED))
+        return out
 
     # -- binding ------------------------------------------------------------------------------
 
@@ -1016,6 +1034,23 @@ def _simple(node: nodes.NodeNG) -> bool:
     return isinstance(
         node, (nodes.Const, nodes.Name, nodes.Attribute, nodes.Subscript, nodes.JoinedStr)
     )
+
+
+_URL_PARSERS = frozenset({"urllib.parse.urlparse", "urllib.parse.urlsplit", "urlparse.urlparse"})
+
+
+def _parsed_url_of(scope: nodes.NodeNG, name: str) -> str | None:
+    """The variable ``name = urlparse(var)`` parses, when that is its only assignment."""
+    assigns = scope.locals.get(name, []) if hasattr(scope, "locals") else []
+    if len(assigns) != 1:
+        return None
+    parent = assigns[0].parent
+    value = parent.value if isinstance(parent, nodes.Assign) else None
+    if not isinstance(value, nodes.Call) or not value.args:
+        return None
+    if not names_of(value.func) & _URL_PARSERS:
+        return None
+    return var_key(value.args[0])
 
 
 def _same_known(value: Taint | None, first: Known) -> bool:

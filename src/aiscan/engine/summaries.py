@@ -1433,7 +1433,7 @@ class TaintEngine:
                 summary.findings.append(finding)
                 made = True
         # A parameter's flow is kept whatever its text so far: the caller may interpolate it.
-        for origin, guards in taint.live(spec.ignore_kinds, spec.sanitizer_tag):
+        for origin, guards in taint.live(spec.ignore_kinds, spec.sanitizer_tag, spec.accept_kinds):
             if origin.kind != "param":
                 continue
             caller_path = _path(analysis.graph, origin.node, taint.at, here)

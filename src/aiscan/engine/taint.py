@@ -26,7 +26,11 @@ QUOTED_LITERAL = "quoted-literal"
 EXCLUDES = "excludes"
 EXCLUDES_PREFIX = EXCLUDES + ":"
 SANITIZER_PREFIX = "sanitizer:"
-NON_SANITIZING = frozenset({LENGTH_CHECKED})
+# The URL's host was checked against an allow-list (urlparse(u).netloc in ALLOWED): safe for
+# a redirect or an outgoing request, not for what the rest of the URL holds. Rules opt in
+# (guards.accept-kinds).
+HOST_ALLOW_LISTED = "host-allow-listed"
+NON_SANITIZING = frozenset({LENGTH_CHECKED, HOST_ALLOW_LISTED})
 # Annotations kept beside the guards of an origin; they never make a value safe:
 # "length-checked@LINE" says where a length check was, "in-text:PREFIX<US>SUFFIX" the literal text
 # around the place the value was interpolated into a string.
@@ -135,10 +139,19 @@ class Taint:
     def guards_of(self, origin: Origin) -> list[frozenset[str]]:
         return sorted((g for o, g in self.facts if o == origin), key=sorted)
 
-    def live(self, ignore_kinds: frozenset[str], sanitizer_tag: str) -> list[Fact]:
+    def live(
+        self,
+        ignore_kinds: frozenset[str],
+        sanitizer_tag: str,
+        accept_kinds: frozenset[str] = frozenset(),
+    ) -> list[Fact]:
         """The (origin, guards) facts that no guard made safe for a rule."""
         return sorted(
-            (f for f in self.facts if not sanitizing(f[1], ignore_kinds, sanitizer_tag)),
+            (
+                f
+                for f in self.facts
+                if not sanitizing(f[1], ignore_kinds, sanitizer_tag, accept_kinds)
+            ),
             key=lambda f: (f[0], sorted(f[1])),
         )
 
@@ -171,9 +184,16 @@ def shown_guards(guards: Iterable[str]) -> list[str]:
     return sorted(g for g in guards if not g.startswith(SANITIZER_PREFIX) and not is_annotation(g))
 
 
-def sanitizing(guards: frozenset[str], ignore_kinds: frozenset[str], sanitizer_tag: str) -> bool:
+def sanitizing(
+    guards: frozenset[str],
+    ignore_kinds: frozenset[str],
+    sanitizer_tag: str,
+    accept_kinds: frozenset[str] = frozenset(),
+) -> bool:
     """True when some guard kind in ``guards`` makes a value safe for the rule."""
     for kind in guards:
+        if kind in accept_kinds:
+            return True
         if is_annotation(kind):
             continue
         if kind.startswith(EXCLUDES_PREFIX):
@@ -288,6 +308,8 @@ class TaintRuleSpec:
     propagators: list[PropagatorSpec] = field(default_factory=list)
     # interpolation: report only data interpolated into these clauses of SQL text.
     clauses: frozenset[str] | None = None
+    # Guard kinds that are not safe in general but are for this rule (guards.accept-kinds).
+    accept_kinds: frozenset[str] = frozenset()
 
     @property
     def sanitizer_tag(self) -> str:
@@ -307,7 +329,9 @@ class TaintRuleSpec:
         """The facts no guard made safe, that pass the rule's and the sink's text conditions."""
         return [
             (origin, guards)
-            for origin, guards in taint.live(self.ignore_kinds, self.sanitizer_tag)
+            for origin, guards in taint.live(
+                self.ignore_kinds, self.sanitizer_tag, self.accept_kinds
+            )
             if (self.require_kind is None or self.require_kind in guards)
             and (text is None or in_text_of(guards, text))
             and (self.clauses is None or sql_clause(guards) in self.clauses)
@@ -423,4 +447,5 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
         builtin_guards=builtin,
         propagators=propagators,
         clauses=frozenset(spec["interpolation"]["clauses"]) if "interpolation" in spec else None,
+        accept_kinds=frozenset(guards.get("accept-kinds", ())),
     )
