@@ -1706,6 +1706,53 @@ def test_host_checks(code: str) -> None:
 
 
 
+ARGV = [
+    case(
+        """
+        @app.route("/run")
+        def run():
+            argv = []
+            if os.name == "nt":
+                argv.append("cmd.exe")
+                argv.append("/c")
+            else:
+                argv.append("sh")
+                argv.append("-c")
+            argv.append("echo " + request.args["msg"])
+            subprocess.run(argv, capture_output=True)  # AIS201
+        """,
+        "shell-argv-built-by-appends",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            argv = ["echo"]
+            argv.append(request.args["msg"])
+            subprocess.run(argv, capture_output=True)
+        """,
+        "argument-appended-to-fixed-program-safe",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            argv = []
+            argv.append(request.args["tool"])
+            argv.append("--version")
+            subprocess.run(argv)  # AIS201
+        """,
+        "program-appended",
+    ),
+]
+
+
+@pytest.mark.parametrize("code", ARGV)
+def test_argv_built_by_appends(code: str) -> None:
+    assert found_lines(code) == marked(code)
+
+
+
 SUBTLE = [
     case(
         """

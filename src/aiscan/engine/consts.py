@@ -73,7 +73,7 @@ def _evaluate(node: nodes.NodeNG, known: Mapping[str, Any], depth: int) -> Any:
         return node.value if isinstance(node.value, _PLAIN) else UNKNOWN
     if isinstance(node, nodes.Name):
         return known.get(str(node.name), UNKNOWN)
-    if isinstance(node, (nodes.Tuple, nodes.List)):
+    if isinstance(node, nodes.Tuple):  # not lists: a list can change after it is assigned
         items = [sub(e) for e in node.elts]
         return UNKNOWN if any(i is UNKNOWN for i in items) else tuple(items)
     if isinstance(node, nodes.BinOp):

@@ -9,6 +9,7 @@ adds an edge to a networkx flow graph, from which a finding's path is read.
 
 from __future__ import annotations
 
+import itertools
 import re
 import string
 from collections.abc import Iterable, Iterator
@@ -483,6 +484,11 @@ class FunctionAnalysis:
                 # A constant survives a join only if every path holds the same one.
                 values = [e.get(key) for e in envs]
                 first = values[0]
+                if key.endswith(LIST_SHAPE):
+                    joined_items = _join_items(values)
+                    if joined_items is not None:
+                        out[key] = Known(frozenset(), frozenset(), joined_items)
+                    continue
                 if isinstance(first, Known) and all(_same_known(v, first) for v in values):
                     out[key] = first
                 continue
@@ -813,12 +819,83 @@ class FunctionAnalysis:
             self._set_shape(self.env, name, DICT_SHAPE, items)
         elif isinstance(value_node, nodes.List) and all(_simple(e) for e in value_node.elts):
             self._set_shape(
-                self.env, name, LIST_SHAPE, tuple(self.eval(e) for e in value_node.elts)
+                self.env,
+                name,
+                LIST_SHAPE,
+                tuple((self.eval(e), self._const_set(e)) for e in value_node.elts),
             )
         elif isinstance(value_node, nodes.Call) and not value_node.args:
             called = names_of(value_node.func)
             if called & _EMPTY_MAPPINGS:
                 self._set_shape(self.env, name, DICT_SHAPE, ())
+
+    def _const_set(self, node: nodes.NodeNG) -> frozenset[Any] | None:
+        value = evaluate(node, self.constants())
+        return frozenset({value}) if isinstance(value, (str, int)) else None
+
+    def argv_variants(self, call: nodes.Call) -> list[nodes.Call]:
+        """``subprocess.run(argv)`` where ``argv`` was built by appends: the call with the list
+        written out, once per combination of the constants its items may hold (``"sh"`` on one
+        branch, ``"bash"`` on another), so that conditions on the list's items can be checked."""
+        args = call.args or []
+        if not args or not isinstance(args[0], nodes.Name):
+            return []
+        items = self._shape(str(args[0].name), LIST_SHAPE)
+        if not items:
+            return []
+        choices: list[list[Any]] = []
+        for _, consts in items:
+            choices.append(sorted(consts, key=repr) if consts else [_NO_KEY])
+        variants: list[nodes.Call] = []
+        for combo in itertools.islice(itertools.product(*choices), _MAX_VARIANTS):
+            fake = nodes.Call(
+                lineno=call.lineno,
+                col_offset=call.col_offset,
+                parent=call.parent,
+                end_lineno=call.end_lineno,
+                end_col_offset=call.end_col_offset,
+            )
+            display = nodes.List(
+                lineno=args[0].lineno,
+                col_offset=args[0].col_offset,
+                parent=fake,
+                end_lineno=args[0].end_lineno,
+                end_col_offset=args[0].end_col_offset,
+            )
+            elts: list[nodes.NodeNG] = []
+            for value in combo:
+                if value is _NO_KEY:
+                    hole = nodes.Name(
+                        name="\x00item",
+                        lineno=args[0].lineno,
+                        col_offset=args[0].col_offset,
+                        parent=display,
+                        end_lineno=args[0].end_lineno,
+                        end_col_offset=args[0].end_col_offset,
+                    )
+                    elts.append(hole)
+                else:
+                    elts.append(
+                        nodes.Const(
+                            value,
+                            lineno=args[0].lineno,
+                            col_offset=args[0].col_offset,
+                            parent=display,
+                            end_lineno=args[0].end_lineno,
+                            end_col_offset=args[0].end_col_offset,
+                        )
+                    )
+            display.postinit(elts=elts)
+            fake.postinit(func=call.func, args=[display, *args[1:]], keywords=call.keywords)
+            variants.append(fake)
+        return variants
+
+    def item_taint(self, name: str, index: int) -> tuple[bool, Taint | None]:
+        """The taint of item ``index`` of list ``name`` when its items are known."""
+        items = self._shape(name, LIST_SHAPE)
+        if items is None or not -len(items) <= index < len(items):
+            return False, None
+        return True, items[index][0]
 
     def _store_item(
         self, env: Env, container: str, index: nodes.NodeNG, value: Taint | None
@@ -835,7 +912,7 @@ class FunctionAnalysis:
         if list_items is not None:
             if isinstance(key, int) and -len(list_items) <= key < len(list_items):
                 items = list(list_items)
-                items[key] = value
+                items[key] = (value, None)
                 self._set_shape(env, container, LIST_SHAPE, tuple(items))
             else:
                 self._set_shape(env, container, LIST_SHAPE, None)
@@ -858,7 +935,7 @@ class FunctionAnalysis:
             and not isinstance(index.value, bool)
         ):
             if -len(list_items) <= index.value < len(list_items):
-                return True, list_items[index.value]
+                return True, list_items[index.value][0]
         return False, None
 
     def container_call(
@@ -877,18 +954,19 @@ class FunctionAnalysis:
         list_items = self._shape(name, LIST_SHAPE)
         if list_items is not None:
             if method == "append" and len(args) == 1:
-                self._set_shape(self.env, name, LIST_SHAPE, (*list_items, positional[0]))
+                item = (positional[0], self._const_set(args[0]))
+                self._set_shape(self.env, name, LIST_SHAPE, (*list_items, item))
                 return False, None  # the container's own taint is still updated
             if method == "pop" and len(args) <= 1 and not call.keywords:
                 index = consts[0] if args else -1
                 if isinstance(index, int) and -len(list_items) <= index < len(list_items):
                     items = list(list_items)
-                    taken = items.pop(index)
+                    taken = items.pop(index)[0]
                     self._set_shape(self.env, name, LIST_SHAPE, tuple(items))
                     return True, taken
             if method == "insert" and len(args) == 2 and isinstance(consts[0], int):
                 items = list(list_items)
-                items.insert(consts[0], positional[1])
+                items.insert(consts[0], (positional[1], self._const_set(args[1])))
                 self._set_shape(self.env, name, LIST_SHAPE, tuple(items))
                 return False, None
             if method not in _READING_METHODS:
@@ -1027,6 +1105,27 @@ _READING_METHODS = frozenset(
         "add_section",
     }
 )
+
+
+_MAX_VARIANTS = 8
+
+
+def _join_items(values: list[Taint | None]) -> tuple[Any, ...] | None:
+    """List items known on every path, with the same length: each item's taints merged and
+    its possible constants united (None where any path's is unknown)."""
+    shapes = [v.value for v in values if isinstance(v, Known)]
+    if len(shapes) != len(values) or not shapes:
+        return None
+    length = len(shapes[0])
+    if any(len(shape) != length for shape in shapes):
+        return None
+    out = []
+    for index in range(length):
+        taints = [shape[index][0] for shape in shapes]
+        consts = [shape[index][1] for shape in shapes]
+        joined_consts = None if any(c is None for c in consts) else frozenset().union(*consts)
+        out.append((merge(taints), joined_consts))
+    return tuple(out)
 
 
 def _simple(node: nodes.NodeNG) -> bool:
@@ -1212,6 +1311,10 @@ def taint_of_arg(
     if arg_node is None or spec.item is None:
         return taint, arg_node
     if isinstance(arg_node, nodes.Name):
+        known, item = analysis.item_taint(str(arg_node.name), spec.item)
+        if known:
+            # argv built by appends: the item the analysis followed.
+            return item, arg_node
         # argv = ["convert", name, ...]; subprocess.run(argv): the display it was built from.
         from aiscan.matchers.values import resolved_value
 

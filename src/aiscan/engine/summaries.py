@@ -941,7 +941,6 @@ class TaintEngine:
         handled, item = analysis.container_call(call, positional)
         if handled:
             return analysis.step(item, call, short(call)) if item is not None else None
-        analysis.forget_items(call)
         if isinstance(func, nodes.Attribute) and func.attrname == "format":
             template = str_literal(func.expr)
             if template is not None:
@@ -969,6 +968,8 @@ class TaintEngine:
         reported = self._check_sinks(
             analysis, call, names, positional, keywords, receiver, by_inference
         )
+        # Containers passed to a call: what the callee does to their items is not followed.
+        analysis.forget_items(call)
 
         # Sources.
         found = self.source_calls.match(names) if names else by_inference(self.source_calls)
@@ -1110,7 +1111,10 @@ class TaintEngine:
                     callee = self._method_sink(call, names, sink.methods)
                 if callee is None:
                     continue
-                if not all(cond.holds(call)[0] for cond in sink.args):
+                if not all(cond.holds(call)[0] for cond in sink.args) and not any(
+                    all(cond.holds(variant)[0] for cond in sink.args)
+                    for variant in (analysis.argv_variants(call) if sink.args else [])
+                ):
                     continue
                 checks = sink.taint or None
                 parts: list[Taint | None] = []
