@@ -620,3 +620,8 @@ def test_quoted_literal(test: str, branch: bool) -> None:
 )
 def test_not_quoted_literal(test: str) -> None:
     assert ("name", "quoted-literal") not in when_true(test)
+
+
+def test_parent_directory_excluded() -> None:
+    assert when_false("'../' in name") == {("name", "dot-dot-free")}
+    assert when_true("'..' not in name") == {("name", "dot-dot-free")}

@@ -15,6 +15,7 @@ from aiscan.engine.taint import (
     CHAR_CLASS,
     CONSTANT_COMPARED,
     CONVERTED,
+    DOT_DOT_FREE,
     EXCLUDES_PREFIX,
     LENGTH_AT,
     LENGTH_CHECKED,
@@ -296,7 +297,8 @@ def guard_facts(test: nodes.NodeNG, call_facts: CallFacts | None = None) -> Guar
             # if "'" in name: abort(400): after it, name holds no quote.
             key = var_key(right)
             if key:
-                fact = ((key, EXCLUDES_PREFIX + left.value),)
+                kind = DOT_DOT_FREE if left.value in ("..", "../") else EXCLUDES_PREFIX + left.value
+                fact = ((key, kind),)
                 return GuardFacts(when_false=fact) if op == "in" else GuardFacts(when_true=fact)
             return GuardFacts()
         if len(test.ops) == 1 and op in ("in", "not in"):

@@ -92,6 +92,11 @@ def _names_of(node: nodes.NodeNG, depth: int) -> frozenset[str]:
             n if n.rsplit(".", 1)[-1][:1].isupper() else f"{n}()"
             for n in names_of(node.func, depth + 1)
         )
+    if isinstance(node, nodes.BinOp) and node.op == "/":
+        # BASE / name is a path when BASE is one (pathlib's / operator).
+        return frozenset(
+            n for n in names_of(node.left, depth + 1) if n.rsplit(".", 1)[-1].endswith("Path")
+        )
     if isinstance(node, nodes.Subscript):
         return frozenset()
     return frozenset()

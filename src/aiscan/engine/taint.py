@@ -30,7 +30,11 @@ SANITIZER_PREFIX = "sanitizer:"
 # a redirect or an outgoing request, not for what the rest of the URL holds. Rules opt in
 # (guards.accept-kinds).
 HOST_ALLOW_LISTED = "host-allow-listed"
-NON_SANITIZING = frozenset({LENGTH_CHECKED, HOST_ALLOW_LISTED})
+# 'if "../" in name: abort()': the value holds no parent-directory step. Safe for a path only
+# where it is appended to a base folder in a string (f"{BASE}/{name}"): os.path.join(BASE, name)
+# still takes an absolute name. Rules opt in (guards.accept-kinds).
+DOT_DOT_FREE = "dot-dot-free"
+NON_SANITIZING = frozenset({LENGTH_CHECKED, HOST_ALLOW_LISTED, DOT_DOT_FREE})
 # Annotations kept beside the guards of an origin; they never make a value safe:
 # "length-checked@LINE" says where a length check was, "in-text:PREFIX<US>SUFFIX" the literal text
 # around the place the value was interpolated into a string.
@@ -192,6 +196,10 @@ def sanitizing(
 ) -> bool:
     """True when some guard kind in ``guards`` makes a value safe for the rule."""
     for kind in guards:
+        if kind == DOT_DOT_FREE:
+            if kind in accept_kinds and _under_a_folder(guards):
+                return True
+            continue
         if kind in accept_kinds:
             return True
         if is_annotation(kind):
@@ -209,6 +217,12 @@ def sanitizing(
         if kind not in NON_SANITIZING and kind not in ignore_kinds:
             return True
     return False
+
+
+def _under_a_folder(guards: frozenset[str]) -> bool:
+    """Every place the value was interpolated follows literal text ending in a slash."""
+    contexts = text_contexts(guards)
+    return bool(contexts) and all(prefix.endswith("/") for prefix, _ in contexts)
 
 
 def _inside_quotes(guards: frozenset[str], quote: str) -> bool:
