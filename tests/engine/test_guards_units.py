@@ -299,13 +299,29 @@ def test_path_confinement(test: str) -> None:
 
 
 def test_path_confinement_of_a_name_bound_to_a_resolved_path() -> None:
-    """``real = os.path.realpath(name)``: the check on ``real`` confines ``name``."""
+    """``real = os.path.realpath(name)``: the check on ``real`` confines ``real`` (what is then
+    opened) and ``name``."""
     module = astroid.parse(
         PRELUDE + "\ndef f(name):\n    real = os.path.realpath(name)\n"
         "    if real.startswith(BASE):\n        pass\n"
     )
     test = next(module.nodes_of_class(nodes.If)).test
-    assert guard_facts(test) == GuardFacts(when_true=(("name", PATH_CONFINED),))
+    assert guard_facts(test) == GuardFacts(
+        when_true=(("real", PATH_CONFINED), ("name", PATH_CONFINED))
+    )
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "os.path.realpath(os.path.join(BASE, name)).startswith(BASE + os.sep)",
+        "Path(BASE, name).resolve().is_relative_to(BASE)",
+        "(Path(BASE) / name).resolve().is_relative_to(BASE)",
+        "os.path.commonpath([BASE, os.path.realpath(os.path.join(BASE, name))]) == BASE",
+    ],
+)
+def test_path_confinement_of_a_path_joined_to_the_base(test: str) -> None:
+    assert facts(test) == GuardFacts(when_true=(("name", PATH_CONFINED),))
 
 
 @pytest.mark.parametrize(
@@ -326,20 +342,11 @@ def test_not_path_confinement(test: str) -> None:
     assert PATH_CONFINED not in {kind for _, kind in facts(test).when_true}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine gap: commonpath([base, real]) == x confines whatever x is; "
-    "commonpath([BASE, real]) == real holds for real == '/'",
-)
 def test_commonpath_compared_with_something_else_is_not_confinement() -> None:
     test = "os.path.commonpath([BASE, os.path.realpath(name)]) == other"
     assert facts(test) == GuardFacts()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine gap: the negated form (commonpath(...) != base, then exit) is not recognised",
-)
 def test_path_confinement_negated_compare() -> None:
     assert facts("os.path.commonpath([BASE, os.path.realpath(name)]) != BASE") == GuardFacts(
         when_false=(("name", PATH_CONFINED),)

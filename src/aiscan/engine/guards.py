@@ -185,27 +185,65 @@ def _regex_fact(call: nodes.Call) -> Fact | None:
     return None
 
 
-def _confinement_fact(node: nodes.NodeNG) -> Fact | None:
+def _confinement(node: nodes.NodeNG) -> GuardFacts | None:
     """``Path(p).resolve().is_relative_to(base)``, ``realpath(p).startswith(base)``,
-    ``commonpath([base, realpath(p)]) == base``."""
+    ``commonpath([base, realpath(p)]) == base`` (``!=`` then exit): the path is confined.
+
+    The facts name both the normalised path when it is a variable (``real``, which is what is
+    then opened) and the variable it was built from (``name``)."""
     if isinstance(node, nodes.Call) and isinstance(node.func, nodes.Attribute):
         if node.func.attrname in ("is_relative_to", "startswith"):
-            inner = _path_var(node.func.expr)
-            if inner:
-                return inner, PATH_CONFINED
-    if isinstance(node, nodes.Compare) and len(node.ops) == 1 and node.ops[0][0] == "==":
-        for side in (node.left, node.ops[0][1]):
-            if isinstance(side, nodes.Call) and names_of(side.func) & {"os.path.commonpath"}:
-                for arg in side.args:
-                    if isinstance(arg, (nodes.List, nodes.Tuple)):
-                        for elt in arg.elts:
-                            inner = _path_var(elt)
-                            if inner:
-                                return inner, PATH_CONFINED
+            keys = _path_vars(node.func.expr)
+            if keys:
+                return GuardFacts(when_true=tuple((k, PATH_CONFINED) for k in keys))
+    if isinstance(node, nodes.Compare) and len(node.ops) == 1 and node.ops[0][0] in ("==", "!="):
+        op, right = node.ops[0]
+        for side, other in ((node.left, right), (right, node.left)):
+            if not (isinstance(side, nodes.Call) and names_of(side.func) & {"os.path.commonpath"}):
+                continue
+            for arg in side.args:
+                if not isinstance(arg, (nodes.List, nodes.Tuple)) or len(arg.elts) != 2:
+                    continue
+                for index, elt in enumerate(arg.elts):
+                    keys = _path_vars(elt)
+                    base = arg.elts[1 - index]
+                    # Only compared with the base itself: commonpath([BASE, real]) == real
+                    # holds for real == "/".
+                    if keys and base.as_string() == other.as_string():
+                        facts = tuple((k, PATH_CONFINED) for k in keys)
+                        return (
+                            GuardFacts(when_true=facts)
+                            if op == "=="
+                            else GuardFacts(when_false=facts)
+                        )
+            return GuardFacts()
     return None
 
 
 _RESOLVERS = frozenset({"os.path.realpath", "os.path.abspath", "os.path.normpath"})
+_JOINERS = frozenset({"os.path.join", "posixpath.join"})
+
+
+def _path_vars(node: nodes.NodeNG) -> tuple[str, ...]:
+    """The variables a normalised path expression stands for: a name bound to one (itself),
+    and the variable inside it (``realpath(name)``, ``realpath(join(BASE, name))``,
+    ``(BASE / name).resolve()``, ``Path(BASE, name).resolve()``)."""
+    out: list[str] = []
+    if isinstance(node, nodes.Name) and _normalised_name(node):
+        out.append(str(node.name))
+    inner = _path_var(node)
+    if inner and inner not in out:
+        out.append(inner)
+    return tuple(out)
+
+
+def _last_part(node: nodes.NodeNG) -> str | None:
+    """The variable a path is built from: ``name`` of ``join(BASE, name)``, ``BASE / name``."""
+    if isinstance(node, nodes.Call) and names_of(node.func) & _JOINERS and node.args:
+        return var_key(node.args[-1]) or _last_part(node.args[-1])
+    if isinstance(node, nodes.BinOp) and node.op == "/":
+        return var_key(node.right)
+    return var_key(node)
 
 
 def _path_var(node: nodes.NodeNG) -> str | None:
@@ -220,7 +258,7 @@ def _path_var(node: nodes.NodeNG) -> str | None:
         if isinstance(node, nodes.Call):
             names = names_of(node.func)
             if names & _RESOLVERS and node.args:
-                return var_key(node.args[0]) or _path_var(node.args[0])
+                return _last_part(node.args[0]) or _path_var(node.args[0])
             if isinstance(node.func, nodes.Attribute) and node.func.attrname in (
                 "resolve",
                 "absolute",
@@ -231,7 +269,7 @@ def _path_var(node: nodes.NodeNG) -> str | None:
                     and inner.args
                     and names_of(inner.func) & {"pathlib.Path", "Path"}
                 ):
-                    return var_key(inner.args[0]) or _path_var(inner.args[0])
+                    return _last_part(inner.args[-1]) or _path_var(inner.args[-1])
                 if isinstance(inner, nodes.BinOp) and inner.op == "/":
                     return var_key(inner.right)
                 return var_key(inner)
@@ -241,8 +279,13 @@ def _path_var(node: nodes.NodeNG) -> str | None:
 
 
 def _normalised_name(node: nodes.Name) -> bool:
+    """Bound to ``os.path.realpath(...)`` (or abspath/normpath) or ``<path>.resolve()``."""
     bound = resolved_value(node)
-    return isinstance(bound, nodes.Call) and bool(names_of(bound.func) & _RESOLVERS)
+    if not isinstance(bound, nodes.Call):
+        return False
+    if names_of(bound.func) & _RESOLVERS:
+        return True
+    return isinstance(bound.func, nodes.Attribute) and bound.func.attrname == "resolve"
 
 
 CallFacts = Callable[[nodes.Call], "GuardFacts | None"]
@@ -272,9 +315,9 @@ def guard_facts(test: nodes.NodeNG, call_facts: CallFacts | None = None) -> Guar
         facts = _length_facts([str(test.name)], test)
         return GuardFacts(facts, facts)
     if isinstance(test, nodes.Compare) and len(test.ops) >= 1:
-        confined = _confinement_fact(test)
-        if confined:
-            return GuardFacts(when_true=(confined,))
+        confined = _confinement(test)
+        if confined is not None:
+            return confined
         op, right = test.ops[0]
         left = test.left
         if (
@@ -328,9 +371,9 @@ def guard_facts(test: nodes.NodeNG, call_facts: CallFacts | None = None) -> Guar
         regex = _regex_fact(test)
         if regex:
             return GuardFacts(when_true=(regex,))
-        confined = _confinement_fact(test)
-        if confined:
-            return GuardFacts(when_true=(confined,))
+        confined = _confinement(test)
+        if confined is not None:
+            return confined
         func = test.func
         if isinstance(func, nodes.Attribute) and func.attrname in _CHAR_CLASS_METHODS:
             key = var_key(func.expr)
