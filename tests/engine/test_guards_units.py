@@ -284,6 +284,7 @@ def test_not_regex_validation(test: str) -> None:
         "Path(name).resolve().is_relative_to(BASE)",
         "Path(name).absolute().is_relative_to(BASE)",
         "(Path(BASE) / name).resolve().is_relative_to(BASE)",
+        "str((Path(BASE) / name).resolve()).startswith(str(BASE))",
         "name.resolve().is_relative_to(BASE)",
         "os.path.realpath(name).startswith(BASE)",
         "os.path.abspath(name).startswith(BASE)",
@@ -317,6 +318,7 @@ def test_path_confinement_of_a_name_bound_to_a_resolved_path() -> None:
         "os.path.realpath(os.path.join(BASE, name)).startswith(BASE + os.sep)",
         "Path(BASE, name).resolve().is_relative_to(BASE)",
         "(Path(BASE) / name).resolve().is_relative_to(BASE)",
+        "str((Path(BASE) / name).resolve()).startswith(str(BASE))",
         "os.path.commonpath([BASE, os.path.realpath(os.path.join(BASE, name))]) == BASE",
     ],
 )

@@ -193,7 +193,7 @@ def _confinement(node: nodes.NodeNG) -> GuardFacts | None:
     then opened) and the variable it was built from (``name``)."""
     if isinstance(node, nodes.Call) and isinstance(node.func, nodes.Attribute):
         if node.func.attrname in ("is_relative_to", "startswith"):
-            keys = _path_vars(node.func.expr)
+            keys = _path_vars(_unwrap_str(node.func.expr))
             if keys:
                 return GuardFacts(when_true=tuple((k, PATH_CONFINED) for k in keys))
     if isinstance(node, nodes.Compare) and len(node.ops) == 1 and node.ops[0][0] in ("==", "!="):
@@ -235,6 +235,18 @@ def _path_vars(node: nodes.NodeNG) -> tuple[str, ...]:
     if inner and inner not in out:
         out.append(inner)
     return tuple(out)
+
+
+def _unwrap_str(node: nodes.NodeNG) -> nodes.NodeNG:
+    """``str(p)`` / ``os.fspath(p)`` of a path is the same path as text."""
+    if (
+        isinstance(node, nodes.Call)
+        and len(node.args) == 1
+        and not node.keywords
+        and names_of(node.func) & {"str", "os.fspath"}
+    ):
+        return node.args[0]
+    return node
 
 
 def _last_part(node: nodes.NodeNG) -> str | None:
