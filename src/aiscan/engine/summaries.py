@@ -974,7 +974,10 @@ class TaintEngine:
         # Sources.
         found = self.source_calls.match(names) if names else by_inference(self.source_calls)
         if found is not None:
-            return self._source(analysis, call, [self.call_source_labels.get(found, found)], label)
+            # requests.get(url).text is a response (a source) that also carries what the
+            # arguments carried.
+            made = self._source(analysis, call, [self.call_source_labels.get(found, found)], label)
+            return merge([made, analysis.step(args_taint, call, label)])
         if isinstance(func, nodes.Attribute) and _reads_request(
             analysis, func, REQUEST_DATA_METHODS
         ):

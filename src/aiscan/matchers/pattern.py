@@ -72,14 +72,15 @@ class ArgCondition:
         return True, arg
 
 
+_KINDS = ("call", "attribute", "import", "decorator", "assign", "string", "compare", "assert")
+
+
 class Pattern:
     """One entry of ``patterns:``."""
 
     def __init__(self, spec: Mapping[str, Any], rule_where: ContextCondition | None) -> None:
         self.spec = spec
-        self.kind = next(
-            k for k in ("call", "attribute", "import", "decorator", "assign", "string") if k in spec
-        )
+        self.kind = next(k for k in _KINDS if k in spec)
         self.names = NameIndex(spec[self.kind]) if self.kind in _NAME_KINDS else None
         self.args = [ArgCondition(a) for a in spec.get("args", ())]
         self.where = ContextCondition(spec["where"]) if "where" in spec else None
@@ -97,6 +98,12 @@ class Pattern:
         self.not_receiver = ValueCondition(spec["not-receiver"]) if "not-receiver" in spec else None
         value_spec = assign.get("value") if self.kind == "assign" else spec.get("string")
         self.value = ValueCondition(value_spec) if value_spec else None
+        compare = spec.get("compare") or {}
+        self.compare_ops = frozenset(compare.get("ops", ("==", "!=")))
+        self.side = ValueCondition(compare["side"]) if "side" in compare else None
+        self.other_side = ValueCondition(compare["other-side"]) if "other-side" in compare else None
+        test = (spec.get("assert") or {}).get("test")
+        self.assert_test = ValueCondition(test) if test else None
 
     def prefilter(self) -> Prefilter:
         explicit = self.spec.get("prefilter-regex")
@@ -126,6 +133,8 @@ class Pattern:
                 return Prefilter.for_names(self.value.spec["qname"])
         if self.kind == "string" and self.value is not None and self.value.regex is not None:
             return Prefilter(regexes=(self.value.regex.pattern,))
+        if self.kind == "assert":
+            return Prefilter(words=frozenset({"assert"}))
         return Prefilter(always=True)
 
     def context_ok(self, ctx: FileContext, node: nodes.NodeNG, value: nodes.NodeNG | None) -> bool:
@@ -362,7 +371,46 @@ def _run_string(
             yield node, {"value": source_text(node, 24)}
 
 
+def _run_compare(
+    pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.NodeNG]]
+) -> Iterator[Hit]:
+    assert pattern.side is not None
+    for node in index.get(nodes.Compare, []):
+        assert isinstance(node, nodes.Compare)
+        if len(node.ops) != 1 or node.ops[0][0] not in pattern.compare_ops:
+            continue
+        left, right = node.left, node.ops[0][1]
+        for side, other in ((left, right), (right, left)):
+            if not pattern.side.matches(side):
+                continue
+            if pattern.other_side is not None and not pattern.other_side.matches(other):
+                continue
+            if pattern.context_ok(ctx, node, side):
+                yield (
+                    node,
+                    {
+                        "value": source_text(side),
+                        "other": source_text(other),
+                        "op": node.ops[0][0],
+                    },
+                )
+                break
+
+
+def _run_assert(
+    pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.NodeNG]]
+) -> Iterator[Hit]:
+    for node in index.get(nodes.Assert, []):
+        assert isinstance(node, nodes.Assert)
+        if pattern.assert_test is not None and not pattern.assert_test.matches(node.test):
+            continue
+        if pattern.context_ok(ctx, node, node.test):
+            yield node, {"value": source_text(node.test)}
+
+
 _KIND_RUNNERS = {
+    "compare": _run_compare,
+    "assert": _run_assert,
     "call": _run_call,
     "attribute": _run_attribute,
     "import": _run_import,
