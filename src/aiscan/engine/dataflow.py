@@ -1300,7 +1300,8 @@ def taint_of_arg(
     taint: Taint | None = None
     if spec.keyword is not None:
         for kw in call.keywords or []:
-            if kw.arg == spec.keyword:
+            # "**" names the mapping unpacked into the keywords (Model(**data)).
+            if kw.arg == spec.keyword or (kw.arg is None and spec.keyword == "**"):
                 arg_node, taint = kw.value, keywords.get(spec.keyword)
     if arg_node is None and spec.position is not None:
         args = call.args or []
