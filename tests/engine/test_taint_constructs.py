@@ -1753,6 +1753,42 @@ def test_argv_built_by_appends(code: str) -> None:
 
 
 
+STORED = [
+    case(
+        """
+        import sqlite3
+
+        db = sqlite3.connect("app.db")
+
+        @app.route("/run")
+        def run():
+            job = db.execute(
+                "SELECT command FROM jobs WHERE name = ?", (request.args["name"],)
+            ).fetchone()
+            # The command is the database's row; the client only chose which one.
+            os.system(job[0])
+        """,
+        "database-row-chosen-by-input-safe",
+    ),
+    case(
+        """
+        @app.route("/run")
+        def run():
+            cmd = request.args["cmd"]
+            rows = [cmd]
+            os.system(rows[0])  # AIS201
+        """,
+        "list-of-input-is-not-a-database-row",
+    ),
+]
+
+
+@pytest.mark.parametrize("code", STORED)
+def test_stored_data(code: str) -> None:
+    assert found_lines(code) == marked(code)
+
+
+
 SUBTLE = [
     case(
         """

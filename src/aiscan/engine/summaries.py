@@ -1001,7 +1001,7 @@ class TaintEngine:
             return (
                 None if value is None else analysis.step(value.with_guard(CONVERTED), call, label)
             )
-        if names & _CLEAN_RESULT:
+        if names & _CLEAN_RESULT or _reads_stored_data(call):
             return None
         removed = _removed_text(call)
         if removed is not None and receiver is not None:
@@ -1704,6 +1704,40 @@ def _strips_to_safe_characters(call: nodes.Call, names: frozenset[str]) -> bool:
         and isinstance(replacement, nodes.Const)
         and replacement.value == ""
     )
+
+
+# What a database query returns is the server's stored data: the request's value only chose
+# the row (user = db.execute("... WHERE name = ?", (name,)).fetchone()).
+_STORED_DATA_METHODS = frozenset(
+    {
+        "fetchone",
+        "fetchall",
+        "fetchmany",
+        "first",
+        "one",
+        "one_or_none",
+        "scalar",
+        "scalar_one",
+        "scalar_one_or_none",
+        "scalars",
+    }
+)
+_STORED_DATA_CALLS = frozenset(
+    {"django.shortcuts.get_object_or_404", "django.shortcuts.get_list_or_404"}
+)
+
+
+def _reads_stored_data(call: nodes.Call) -> bool:
+    func = call.func
+    if isinstance(func, nodes.Attribute):
+        if func.attrname in _STORED_DATA_METHODS:
+            return True
+        # Model.objects.get(...), .filter(...).get(...) on a Django manager or queryset.
+        if func.attrname in ("get", "get_or_create", "filter", "exclude") and any(
+            n.rsplit(".", 1)[0].endswith(".objects") for n in names_of(func)
+        ):
+            return True
+    return bool(names_of(func) & _STORED_DATA_CALLS)
 
 
 def _removed_text(call: nodes.Call) -> str | None:
