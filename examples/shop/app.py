@@ -121,6 +121,14 @@ def list_orders() -> Any:
     return jsonify(orders=get_store().orders_for_user(g.user_id, sort, limit, offset))
 
 
+@bp.get("/orders/<int:order_id>/receipt")
+def order_receipt(order_id: int) -> Any:
+    order = get_store().order_for_user(g.get("user_id", 0), order_id)
+    if order is None:
+        return jsonify(error="no such order"), 404
+    return jsonify(order=order)
+
+
 @bp.post("/orders")
 @auth.login_required
 def place_order() -> Any:

@@ -105,6 +105,14 @@ class Store:
         ).fetchall()
         return [dict(r) for r in rows]
 
+    def order_for_user(self, user_id: int, order_id: int) -> dict[str, Any] | None:
+        """One of the customer's orders (None when it is not theirs)."""
+        row = self.conn.execute(
+            "SELECT id, total_cents, status, created_at FROM orders WHERE id = ? AND user_id = ?",
+            (order_id, user_id),
+        ).fetchone()
+        return dict(row) if row else None
+
     # --- one-time tokens ---------------------------------------------------------------------
 
     def save_reset_token(self, digest: str, user_id: int, ttl_seconds: int) -> None:

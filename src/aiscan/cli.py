@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aiscan._version import __version__
 from aiscan.api import UsageError, _common_root, scan
@@ -73,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rule", help="show one rule's documentation")
     p.add_argument("rule_id", metavar="ID|NAME")
     _rule_options(p)
+    p = sub.add_parser(
+        "routes", help="list the web endpoints and the authentication guards in front of each"
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("-f", "--format", choices=("text", "json"), default="text")
     p = sub.add_parser("test-rules", help="run annotated fixtures against the rules")
     p.add_argument("paths", nargs="+", metavar="PATH")
     _rule_options(p)
@@ -112,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_rule(args)
         if args.command == "test-rules":
             return _cmd_test_rules(args)
+        if args.command == "routes":
+            return _cmd_routes(args)
     except (RuleError, ConfigError, UsageError) as exc:
         print(f"aiscan: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
@@ -266,6 +274,50 @@ def _cmd_rule(args: argparse.Namespace) -> int:
             sys.stdout.write(rule_markdown(rule))
             return EXIT_OK
     raise UsageError(f"no rule {args.rule_id!r} (see 'aiscan rules')")
+
+
+def _cmd_routes(args: argparse.Namespace) -> int:
+    """The route inventory that missing-authorization (AIS302) reads, with the same regexes."""
+    import json
+    import re
+
+    from aiscan.engine.routes import route_inventory
+
+    ruleset = load_rules([], builtin=True)
+    spec: dict[str, Any] = {}
+    for rule in ruleset.rules:
+        for pattern in rule.spec.get("patterns", ()):
+            if "endpoint" in pattern:
+                spec = pattern["endpoint"]
+                break
+        if spec:
+            break
+    guard = re.compile(spec.get("guard-regex", "(?!)"))
+    public = re.compile(spec["public-regex"]) if "public-regex" in spec else None
+    for path in args.paths:
+        if not Path(path).exists():
+            raise UsageError(f"{path}: no such file or folder")
+    rows, problems = route_inventory(args.paths, guard, public)
+    if args.format == "json":
+        sys.stdout.write(json.dumps({"endpoints": rows, "errors": problems}, indent=2) + "\n")
+    else:
+        current = None
+        for row in rows:
+            if row["file"] != current:
+                current = row["file"]
+                print(current)
+            methods = "/".join(row["methods"]) or "ANY"
+            where = f"{methods} {row['path']}".strip() if row["path"] else methods
+            if row["guards"]:
+                guards = ", ".join(row["guards"])
+            else:
+                guards = "public by design" if row["public"] else "NO GUARD"
+            print(f"  {row['line']:>5}  {where:<40} {row['function']:<28} {guards}")
+        open_ = sum(1 for r in rows if not r["guards"] and not r["public"])
+        print(f"{len(rows)} endpoints, {open_} without a guard")
+    for path, why in problems:
+        print(f"aiscan: {path}: {why}", file=sys.stderr)
+    return 2 if problems else 0
 
 
 def _cmd_test_rules(args: argparse.Namespace) -> int:

@@ -60,6 +60,14 @@ class FileContext:
         start = len(text) - len(text.lstrip()) + 1
         return Location(self.path, line, start, line, max(len(text.rstrip()) + 1, start + 1))
 
+    def def_location(self, node: nodes.NodeNG) -> Location:
+        """The ``def name`` line of a function or class (after its decorators)."""
+        position = getattr(node, "position", None)
+        line = int(position.lineno) if position is not None else int(node.lineno or 1)
+        text = self.source.line(line)
+        start = len(text) - len(text.lstrip()) + 1
+        return Location(self.path, line, start, line, max(len(text.rstrip()) + 1, start + 1))
+
     def is_route_handler(self, func: nodes.FunctionDef | None) -> bool:
         if func is None:
             return False

@@ -72,7 +72,17 @@ class ArgCondition:
         return True, arg
 
 
-_KINDS = ("call", "attribute", "import", "decorator", "assign", "string", "compare", "assert")
+_KINDS = (
+    "call",
+    "attribute",
+    "import",
+    "decorator",
+    "assign",
+    "string",
+    "compare",
+    "assert",
+    "endpoint",
+)
 
 
 class Pattern:
@@ -104,6 +114,14 @@ class Pattern:
         self.other_side = ValueCondition(compare["other-side"]) if "other-side" in compare else None
         test = (spec.get("assert") or {}).get("test")
         self.assert_test = ValueCondition(test) if test else None
+        endpoint = spec.get("endpoint") or {}
+        self.guard_re = re.compile(endpoint.get("guard-regex", "(?!)"))
+        self.public_re = (
+            re.compile(endpoint["public-regex"]) if "public-regex" in endpoint else None
+        )
+        siblings = endpoint.get("unguarded-among-siblings") or {}
+        self.min_guarded = int(siblings.get("min-guarded", 2))
+        self.min_share = float(siblings.get("min-share", 0.5))
 
     def prefilter(self) -> Prefilter:
         explicit = self.spec.get("prefilter-regex")
@@ -135,6 +153,10 @@ class Pattern:
             return Prefilter(regexes=(self.value.regex.pattern,))
         if self.kind == "assert":
             return Prefilter(words=frozenset({"assert"}))
+        if self.kind == "endpoint":
+            return Prefilter(
+                regexes=(r"\.(route|get|post|put|patch|delete|api_route)\(|\brequest\b",)
+            )
         return Prefilter(always=True)
 
     def context_ok(self, ctx: FileContext, node: nodes.NodeNG, value: nodes.NodeNG | None) -> bool:
@@ -167,7 +189,9 @@ class PatternMatcher:
         index = node_index(ctx)
         for pattern in self.patterns:
             for node, values in _KIND_RUNNERS[pattern.kind](pattern, ctx, index):
-                location = ctx.location(node)
+                location = (
+                    ctx.def_location(node) if pattern.kind == "endpoint" else ctx.location(node)
+                )
                 finding = make_finding(self.rule, location, values, message=pattern.message)
                 key = (location, finding.message)
                 if key not in seen:
@@ -408,7 +432,56 @@ def _run_assert(
             yield node, {"value": source_text(node.test)}
 
 
+def _run_endpoint(
+    pattern: Pattern, ctx: FileContext, index: dict[type, list[nodes.NodeNG]]
+) -> Iterator[Hit]:
+    """Endpoints with no authentication guard where most of their siblings (the endpoints of
+    the same app, blueprint, router or views module) have one; endpoints that are public by
+    design (the public regex finds their path or name, or they say AllowAny) do not count."""
+    from collections import Counter
+
+    from aiscan.engine.routes import endpoints
+
+    groups: dict[str, list[Any]] = {}
+    for endpoint in endpoints(ctx.module, pattern.guard_re):
+        groups.setdefault(endpoint.group, []).append(endpoint)
+    for members in groups.values():
+        candidates = [e for e in members if not _public(pattern, e)]
+        guarded = [e for e in candidates if e.guards]
+        if len(guarded) < pattern.min_guarded or not candidates:
+            continue
+        if len(guarded) / len(candidates) < pattern.min_share:
+            continue
+        usual = ", ".join(
+            g for g, _ in Counter(g for e in guarded for g in e.guards).most_common(2)
+        )
+        for endpoint in candidates:
+            if endpoint.guards or not pattern.context_ok(ctx, endpoint.node, endpoint.node):
+                continue
+            yield (
+                endpoint.node,
+                {
+                    "endpoint": endpoint.describe(),
+                    "function": str(endpoint.node.name),
+                    "guard": usual,
+                    "guarded": str(len(guarded)),
+                    "siblings": str(len(candidates) - 1),
+                },
+            )
+
+
+def _public(pattern: Pattern, endpoint: Any) -> bool:
+    if endpoint.public_marker:
+        return True
+    if pattern.public_re is None:
+        return False
+    return bool(
+        pattern.public_re.search(endpoint.path) or pattern.public_re.search(endpoint.node.name)
+    )
+
+
 _KIND_RUNNERS = {
+    "endpoint": _run_endpoint,
     "compare": _run_compare,
     "assert": _run_assert,
     "call": _run_call,

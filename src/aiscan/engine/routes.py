@@ -1,0 +1,391 @@
+"""The web endpoints of a module and the authentication guards each one is behind.
+
+An endpoint is a Flask view (``@app.route``, ``@bp.get`` ...), a FastAPI path operation
+(``@router.post`` ...), or a Django view (a function in a views module taking ``request``, an
+HTTP-method handler of a class-based view). Its guards are read from the code that runs before
+it and can refuse the request:
+
+- decorators on the view (``@login_required``, ``@jwt_required()``, ``@roles_required("admin")``);
+- FastAPI dependencies: ``Depends(...)``/``Security(...)`` parameters, ``dependencies=[...]`` on
+  the operation, on its ``APIRouter(...)``, on ``include_router(...)`` or on ``FastAPI(...)``;
+- a ``before_request`` hook registered on the same Flask app or blueprint;
+- Django mixins (``LoginRequiredMixin``) and DRF ``permission_classes`` (``AllowAny`` is an
+  explicit decision that the view is public).
+
+Which names count as authentication is the caller's choice (a regular expression), so that a
+rule can say it, and a project can extend it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from astroid import nodes
+
+from aiscan.engine.names import names_of
+
+_ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
+_ROUTE_ATTRS = _ROUTE_METHODS | {"route", "api_route", "websocket"}
+_HTTP_METHOD_HANDLERS = frozenset({"get", "post", "put", "patch", "delete"})
+_DJANGO_VIEW_BASES = frozenset(
+    {
+        "View",
+        "TemplateView",
+        "DetailView",
+        "ListView",
+        "CreateView",
+        "UpdateView",
+        "DeleteView",
+        "FormView",
+        "APIView",
+        "GenericAPIView",
+        "ViewSet",
+        "ModelViewSet",
+        "ReadOnlyModelViewSet",
+        "GenericViewSet",
+    }
+)
+_PUBLIC_MARKERS = frozenset({"AllowAny", "csrf_exempt_public"})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One endpoint: where it is, what it answers, and the guards in front of it."""
+
+    framework: str
+    function: str
+    node: nodes.FunctionDef = field(compare=False, repr=False)
+    line: int
+    path: str
+    methods: tuple[str, ...]
+    group: str
+    guards: tuple[str, ...]
+    public_marker: str | None = None
+
+    def describe(self) -> str:
+        methods = "/".join(self.methods) if self.methods else "ANY"
+        return f"{methods} {self.path}" if self.path else self.function
+
+
+def endpoints(module: nodes.Module, guard_regex: re.Pattern[str]) -> list[Endpoint]:
+    """The endpoints defined in ``module``, with the guards that ``guard_regex`` recognises."""
+    framework = _framework(module)
+    hooks = _before_request_guards(module, guard_regex)
+    router_guards = _router_guards(module, guard_regex)
+    out: list[Endpoint] = []
+    for func in module.nodes_of_class(nodes.FunctionDef):
+        found = _route(func, framework)
+        if found is not None:
+            group, path, methods, deco = found
+            guards = [*_decorator_guards(func, guard_regex, skip=deco)]
+            if framework == "fastapi":
+                guards += _dependency_guards(func, deco, guard_regex)
+                guards += router_guards.get(group, [])
+            guards += hooks.get(group, [])
+            out.append(
+                Endpoint(
+                    framework,
+                    str(func.qname()),
+                    func,
+                    _def_line(func),
+                    path,
+                    methods,
+                    group,
+                    tuple(dict.fromkeys(guards)),
+                )
+            )
+            continue
+        django = _django_view(func, module)
+        if django is not None:
+            group, methods, guards, marker = django
+            guards = [*_decorator_guards(func, guard_regex), *guards]
+            out.append(
+                Endpoint(
+                    "django",
+                    str(func.qname()),
+                    func,
+                    _def_line(func),
+                    "",
+                    methods,
+                    group,
+                    tuple(dict.fromkeys(g for g in guards if guard_regex.search(g))),
+                    marker,
+                )
+            )
+    return out
+
+
+def _framework(module: nodes.Module) -> str:
+    for imp in module.nodes_of_class((nodes.Import, nodes.ImportFrom)):
+        names = (
+            [imp.modname or ""] if isinstance(imp, nodes.ImportFrom) else [n for n, _ in imp.names]
+        )
+        for name in names:
+            top = name.split(".")[0]
+            if top in ("fastapi", "starlette"):
+                return "fastapi"
+    return "flask"
+
+
+def _route(
+    func: nodes.FunctionDef, framework: str
+) -> tuple[str, str, tuple[str, ...], nodes.Call] | None:
+    """(group, path, methods, decorator) of a Flask or FastAPI route decorator."""
+    for deco in func.decorators.nodes if func.decorators else []:
+        if not isinstance(deco, nodes.Call) or not isinstance(deco.func, nodes.Attribute):
+            continue
+        attr = deco.func.attrname
+        if attr not in _ROUTE_ATTRS or not (deco.args or deco.keywords):
+            continue
+        group = _src(deco.func.expr)
+        path = ""
+        if deco.args and isinstance(deco.args[0], nodes.Const):
+            path = str(deco.args[0].value)
+        for kw in deco.keywords or []:
+            if kw.arg in ("rule", "path") and isinstance(kw.value, nodes.Const):
+                path = str(kw.value.value)
+        if attr in _ROUTE_METHODS:
+            methods: tuple[str, ...] = (attr.upper(),)
+        else:
+            methods = ("GET",) if framework == "flask" and attr == "route" else ()
+            for kw in deco.keywords or []:
+                if kw.arg == "methods" and isinstance(kw.value, (nodes.List, nodes.Tuple)):
+                    methods = tuple(
+                        str(e.value).upper() for e in kw.value.elts if isinstance(e, nodes.Const)
+                    )
+        return group, path, methods, deco
+    return None
+
+
+def _decorator_guards(
+    func: nodes.FunctionDef, guard_regex: re.Pattern[str], skip: nodes.NodeNG | None = None
+) -> Iterator[str]:
+    for deco in func.decorators.nodes if func.decorators else []:
+        if deco is skip:
+            continue
+        target = deco.func if isinstance(deco, nodes.Call) else deco
+        if _is_guard(target, guard_regex):
+            yield f"@{_src(target)}"
+
+
+def _dependency_guards(
+    func: nodes.FunctionDef, deco: nodes.Call, guard_regex: re.Pattern[str]
+) -> list[str]:
+    """Depends(x)/Security(x) in the signature or in the operation's dependencies=[...]."""
+    found: list[str] = []
+    for kw in deco.keywords or []:
+        if kw.arg == "dependencies":
+            found += _depends_in(kw.value, guard_regex)
+    args = func.args
+    for default in [*(args.defaults or []), *(d for d in args.kw_defaults or [] if d)]:
+        found += _depends_in(default, guard_regex)
+    for annotation in [*(args.annotations or []), *(args.kwonlyargs_annotations or [])]:
+        if annotation is not None:
+            found += _depends_in(annotation, guard_regex)
+    return found
+
+
+def _depends_in(node: nodes.NodeNG, guard_regex: re.Pattern[str]) -> list[str]:
+    found: list[str] = []
+    for call in [node, *node.nodes_of_class(nodes.Call)]:
+        if not isinstance(call, nodes.Call):
+            continue
+        name = _src(call.func).rsplit(".", 1)[-1]
+        if name in ("Depends", "Security") and call.args:
+            first = call.args[0]
+            target = first.func if isinstance(first, nodes.Call) else first
+            if _is_guard(target, guard_regex):
+                found.append(f"{name}({_src(target)})")
+    return found
+
+
+def _router_guards(module: nodes.Module, guard_regex: re.Pattern[str]) -> dict[str, list[str]]:
+    """dependencies=[...] given to APIRouter(...)/FastAPI(...) or to include_router(router)."""
+    out: dict[str, list[str]] = {}
+    for assign in module.nodes_of_class(nodes.Assign):
+        value = assign.value
+        if not isinstance(value, nodes.Call) or len(assign.targets) != 1:
+            continue
+        if _src(value.func).rsplit(".", 1)[-1] not in ("APIRouter", "FastAPI"):
+            continue
+        for kw in value.keywords or []:
+            if kw.arg == "dependencies":
+                out.setdefault(_src(assign.targets[0]), []).extend(
+                    _depends_in(kw.value, guard_regex)
+                )
+    for call in module.nodes_of_class(nodes.Call):
+        if isinstance(call.func, nodes.Attribute) and call.func.attrname == "include_router":
+            if not call.args:
+                continue
+            for kw in call.keywords or []:
+                if kw.arg == "dependencies":
+                    out.setdefault(_src(call.args[0]), []).extend(
+                        _depends_in(kw.value, guard_regex)
+                    )
+    return out
+
+
+def _before_request_guards(
+    module: nodes.Module, guard_regex: re.Pattern[str]
+) -> dict[str, list[str]]:
+    """``@bp.before_request`` hooks that can refuse a request, by app/blueprint name."""
+    out: dict[str, list[str]] = {}
+    for func in module.nodes_of_class(nodes.FunctionDef):
+        for deco in func.decorators.nodes if func.decorators else []:
+            target = deco.func if isinstance(deco, nodes.Call) else deco
+            if not isinstance(target, nodes.Attribute) or target.attrname != "before_request":
+                continue
+            text = func.as_string()
+            if guard_regex.search(str(func.name)) or guard_regex.search(text):
+                out.setdefault(_src(target.expr), []).append(f"before_request:{func.name}")
+    return out
+
+
+def _django_view(
+    func: nodes.FunctionDef, module: nodes.Module
+) -> tuple[str, tuple[str, ...], list[str], str | None] | None:
+    """(group, methods, guards, public marker) of a Django/DRF view."""
+    parent = func.parent
+    if isinstance(parent, nodes.ClassDef):
+        if func.name not in _HTTP_METHOD_HANDLERS:
+            return None
+        bases = [_text(b).rsplit(".", 1)[-1] for b in parent.bases]
+        if not any(b in _DJANGO_VIEW_BASES or b.endswith("Mixin") for b in bases):
+            return None
+        guards = [b for b in bases if b.endswith("Mixin")]
+        marker = None
+        for stmt in parent.body:
+            if (
+                isinstance(stmt, nodes.Assign)
+                and any(_text(t) == "permission_classes" for t in stmt.targets)
+                and isinstance(stmt.value, (nodes.List, nodes.Tuple))
+            ):
+                names = [_text(e).rsplit(".", 1)[-1] for e in stmt.value.elts]
+                guards += [n for n in names if n not in _PUBLIC_MARKERS]
+                marker = next((n for n in names if n in _PUBLIC_MARKERS), None)
+        return str(module.name), (func.name.upper(),), guards, marker
+    if not isinstance(parent, nodes.Module):
+        return None
+    if str(module.name).rsplit(".", 1)[-1] not in ("views", "api", "viewsets"):
+        return None
+    args = func.args.args or []
+    if not args or args[0].name != "request" or func.name.startswith("_"):
+        return None
+    if not any(
+        "django" in _text(imp) or "rest_framework" in _text(imp) for imp in _imports(module)
+    ):
+        return None
+    marker = None
+    classes: list[str] = []
+    for deco in func.decorators.nodes if func.decorators else []:
+        if isinstance(deco, nodes.Call) and _text(deco.func).endswith("permission_classes"):
+            for arg in deco.args:
+                if isinstance(arg, (nodes.List, nodes.Tuple)):
+                    names = [_text(e).rsplit(".", 1)[-1] for e in arg.elts]
+                    classes += [n for n in names if n not in _PUBLIC_MARKERS]
+                    marker = next((n for n in names if n in _PUBLIC_MARKERS), marker)
+    return str(module.name), (), classes, marker
+
+
+def _imports(module: nodes.Module) -> Iterator[nodes.NodeNG]:
+    yield from module.nodes_of_class((nodes.Import, nodes.ImportFrom))
+
+
+def _src(node: nodes.NodeNG) -> str:
+    """The source text of ``node``, on one line."""
+    try:
+        return " ".join(str(node.as_string()).split())
+    except (AttributeError, RecursionError, ValueError):
+        return type(node).__name__
+
+
+def _is_guard(node: nodes.NodeNG, guard_regex: re.Pattern[str]) -> bool:
+    """The guard regex finds the name as written or its qualified name."""
+    return bool(guard_regex.search(_src(node))) or any(
+        guard_regex.search(n) for n in names_of(node)
+    )
+
+
+def _text(node: nodes.NodeNG) -> str:
+    if isinstance(node, nodes.ImportFrom):
+        return str(node.modname or "")
+    if isinstance(node, nodes.Import):
+        return " ".join(n for n, _ in node.names)
+    names = names_of(node)
+    if names:
+        return sorted(names)[0]
+    try:
+        return " ".join(str(node.as_string()).split())
+    except (AttributeError, RecursionError, ValueError):
+        return type(node).__name__
+
+
+def route_inventory(
+    paths: Sequence[str | Path], guard_regex: re.Pattern[str], public_regex: re.Pattern[str] | None
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """Every endpoint under ``paths`` as a dict (for text and JSON), and the files that could
+    not be read or parsed (path, why)."""
+    import astroid
+
+    from aiscan.engine.discovery import discover
+    from aiscan.engine.project import module_name
+    from aiscan.engine.source import SourceError, decode_source
+
+    root = Path(os.path.commonpath([str(Path(p).resolve()) for p in paths])) if paths else Path()
+    if root.is_file():
+        root = root.parent
+    found = discover(paths, root=root)
+    problems = list(found.errors)
+    rows: list[dict[str, Any]] = []
+    for path in found.files:
+        rel = os.path.relpath(path, root).replace(os.sep, "/")
+        try:
+            text = decode_source(path.read_bytes()).text
+            module = astroid.parse(text, module_name=module_name(path)[0], path=str(path))
+        except (OSError, SourceError, astroid.AstroidSyntaxError, ValueError) as exc:
+            problems.append((rel, one_line_error(exc)))
+            continue
+        for endpoint in endpoints(module, guard_regex):
+            public = bool(endpoint.public_marker) or bool(
+                public_regex is not None
+                and (public_regex.search(endpoint.path) or public_regex.search(endpoint.node.name))
+            )
+            rows.append(
+                {
+                    "file": rel,
+                    "line": endpoint.line,
+                    "framework": endpoint.framework,
+                    "group": endpoint.group,
+                    "methods": list(endpoint.methods),
+                    "path": endpoint.path,
+                    "function": _short_name(endpoint.node),
+                    "guards": list(endpoint.guards),
+                    "public": public,
+                }
+            )
+    return rows, problems
+
+
+def _short_name(func: nodes.FunctionDef) -> str:
+    parent = func.parent
+    if isinstance(parent, nodes.ClassDef):
+        return f"{parent.name}.{func.name}"
+    return str(func.name)
+
+
+def _def_line(func: nodes.FunctionDef) -> int:
+    """The ``def`` line, after the decorators."""
+    position = getattr(func, "position", None)
+    return int(position.lineno) if position is not None else int(func.lineno or 1)
+
+
+def one_line_error(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+__all__ = ["Endpoint", "endpoints", "route_inventory"]
