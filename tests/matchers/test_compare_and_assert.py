@@ -86,3 +86,61 @@ def test_assert_kind(tmp_path: Path) -> None:
 def test_any_assert(tmp_path: Path) -> None:
     rules = ruleset(tmp_path, "any-assert", "  - assert: {}\n")
     assert [line for line, _ in lines(rules, "assert a\nx = 1\nassert b\n")] == [1, 3]
+
+
+CALL_RULE = """\
+id: TST911
+name: {name}
+category: missing-authorization
+cwe: [639]
+severity: warning
+confidence: high
+message: "{{callee}}"
+summary: A test rule.
+docs: {{why: w, bad: b, good: g}}
+since: 0.1.0
+mode: pattern
+patterns:
+  - call: [store.load]
+{extra}
+"""
+
+
+def call_rules(tmp_path: Path, name: str, extra: str) -> RuleSet:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(CALL_RULE.format(name=name, extra=extra), encoding="utf-8")
+    return load_rules([path], builtin=False)
+
+
+FUNCS = """\
+import store
+
+def plain(oid):
+    return store.load(oid)
+
+def checked(oid, user):
+    obj = store.load(oid)
+    # owner is only mentioned in this comment
+    return obj
+
+def owned(oid, user):
+    obj = store.load(oid)
+    if obj.owner != user:
+        return None
+    return obj
+"""
+
+
+def test_function_text_conditions_read_code_not_comments(tmp_path: Path) -> None:
+    rules = call_rules(
+        tmp_path, "text-cond", "    where: {not-function-text-regex: 'owner'}\n"
+    )
+    assert [line for line, _ in lines(rules, FUNCS)] == [4, 7]
+    rules = call_rules(tmp_path, "text-cond2", "    where: {function-text-regex: 'owner'}\n")
+    assert [line for line, _ in lines(rules, FUNCS)] == [12]
+
+
+def test_report_at_function(tmp_path: Path) -> None:
+    rules = call_rules(tmp_path, "report-at", "    report-at: function\n")
+    code = "import store\n\n\n@decorator\ndef view(oid):\n    x = 1\n    return store.load(oid)\n"
+    assert [line for line, _ in lines(rules, code)] == [5]

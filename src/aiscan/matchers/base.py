@@ -159,6 +159,8 @@ class ContextCondition:
         self.caller_purpose_re = _opt_re(spec.get("caller-purpose-regex"))
         self.not_caller_purpose_re = _opt_re(spec.get("not-caller-purpose-regex"))
         self.file_re = _opt_re(spec.get("file-regex"))
+        self.body_re = _opt_re(spec.get("function-text-regex"))
+        self.not_body_re = _opt_re(spec.get("not-function-text-regex"))
         followed = spec.get("followed-by-call")
         self.followed_by = NameIndex(followed) if followed else None
 
@@ -171,12 +173,24 @@ class ContextCondition:
         if self.file_re is not None and not self.file_re.search(ctx.path):
             return False
         func = None
-        if "route-handler" in spec or self.function_re is not None:
+        if (
+            "route-handler" in spec
+            or self.function_re is not None
+            or self.body_re is not None
+            or self.not_body_re is not None
+        ):
             func = enclosing_function(node)
         if "route-handler" in spec and ctx.is_route_handler(func) != spec["route-handler"]:
             return False
         if self.function_re is not None:
             if func is None or not self.function_re.search(str(func.name)):
+                return False
+        if self.body_re is not None or self.not_body_re is not None:
+            # The enclosing function's code, decorators included, comments left out.
+            body = _code_of(func) if func is not None else ""
+            if self.body_re is not None and not self.body_re.search(body):
+                return False
+            if self.not_body_re is not None and self.not_body_re.search(body):
                 return False
         if self.purpose_re is not None or self.not_purpose_re is not None:
             names = purpose_names(value if value is not None else node)
@@ -203,6 +217,13 @@ class ContextCondition:
             if whole != bool(spec["whole-value"]):
                 return False
         return True
+
+
+def _code_of(func: nodes.FunctionDef) -> str:
+    try:
+        return str(func.as_string())
+    except (AttributeError, RecursionError, ValueError):
+        return ""
 
 
 def _followed_by_call(node: nodes.NodeNG, names: NameIndex) -> bool:

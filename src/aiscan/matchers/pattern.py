@@ -97,6 +97,7 @@ class Pattern:
         self.unless = ContextCondition(spec["unless"]) if "unless" in spec else None
         self.rule_where = rule_where
         self.message: str | None = spec.get("message")
+        self.report_at: str = spec.get("report-at", "match")
         assign = spec.get("assign") or {}
         self.target_re = re.compile(assign["target-regex"]) if "target-regex" in assign else None
         self.not_target_re = (
@@ -189,14 +190,24 @@ class PatternMatcher:
         index = node_index(ctx)
         for pattern in self.patterns:
             for node, values in _KIND_RUNNERS[pattern.kind](pattern, ctx, index):
-                location = (
-                    ctx.def_location(node) if pattern.kind == "endpoint" else ctx.location(node)
-                )
+                location = _location(pattern, ctx, node)
                 finding = make_finding(self.rule, location, values, message=pattern.message)
                 key = (location, finding.message)
                 if key not in seen:
                     seen.add(key)
                     yield finding
+
+
+def _location(pattern: Pattern, ctx: FileContext, node: nodes.NodeNG) -> Location:
+    if pattern.kind == "endpoint":
+        return ctx.def_location(node)
+    if pattern.report_at == "function":
+        from aiscan.engine.context import enclosing_function
+
+        func = enclosing_function(node)
+        if func is not None:
+            return ctx.def_location(func)
+    return ctx.location(node)
 
 
 def node_index(ctx: FileContext) -> dict[type, list[nodes.NodeNG]]:
