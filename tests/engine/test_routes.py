@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import astroid
@@ -15,6 +16,15 @@ from aiscan.cli import main
 from aiscan.engine.routes import endpoints
 
 GUARDS = re.compile(r"(?i)login_required|auth|current_user|api_key|IsAuthenticated|Mixin")
+
+
+@pytest.fixture(autouse=True)
+def _astroid_cache_left_as_found() -> Iterator[None]:
+    """astroid.parse caches modules by name: the tests' "app" and "shop.views" must not shadow
+    modules of later tests."""
+    yield
+    for name in ("app", "shop.views"):
+        astroid.MANAGER.astroid_cache.pop(name, None)
 
 
 def inventory(code: str, name: str = "app") -> dict[str, tuple[str, tuple[str, ...]]]:

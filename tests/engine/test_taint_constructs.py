@@ -1705,7 +1705,6 @@ def test_host_checks(code: str) -> None:
     assert found_lines(code) == marked(code)
 
 
-
 ARGV = [
     case(
         """
@@ -1752,7 +1751,6 @@ def test_argv_built_by_appends(code: str) -> None:
     assert found_lines(code) == marked(code)
 
 
-
 STORED = [
     case(
         """
@@ -1786,7 +1784,6 @@ STORED = [
 @pytest.mark.parametrize("code", STORED)
 def test_stored_data(code: str) -> None:
     assert found_lines(code) == marked(code)
-
 
 
 SUBTLE = [

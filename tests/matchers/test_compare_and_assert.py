@@ -132,9 +132,7 @@ def owned(oid, user):
 
 
 def test_function_text_conditions_read_code_not_comments(tmp_path: Path) -> None:
-    rules = call_rules(
-        tmp_path, "text-cond", "    where: {not-function-text-regex: 'owner'}\n"
-    )
+    rules = call_rules(tmp_path, "text-cond", "    where: {not-function-text-regex: 'owner'}\n")
     assert [line for line, _ in lines(rules, FUNCS)] == [4, 7]
     rules = call_rules(tmp_path, "text-cond2", "    where: {function-text-regex: 'owner'}\n")
     assert [line for line, _ in lines(rules, FUNCS)] == [12]

@@ -346,7 +346,7 @@ def route_inventory(
         rel = os.path.relpath(path, root).replace(os.sep, "/")
         try:
             text = decode_source(path.read_bytes()).text
-            module = astroid.parse(text, module_name=module_name(path)[0], path=str(path))
+            module = _parse(text, module_name(path)[0], str(path))
         except (OSError, SourceError, astroid.AstroidSyntaxError, ValueError) as exc:
             problems.append((rel, one_line_error(exc)))
             continue
@@ -369,6 +369,22 @@ def route_inventory(
                 }
             )
     return rows, problems
+
+
+def _parse(text: str, name: str, path: str) -> nodes.Module:
+    """Parse without leaving the module in astroid's cache (astroid.parse caches it by name,
+    which would shadow the real module of that name for a later analysis in this process)."""
+    import astroid
+
+    cache = astroid.MANAGER.astroid_cache
+    before = cache.get(name)
+    try:
+        return astroid.parse(text, module_name=name, path=path)
+    finally:
+        if before is None:
+            cache.pop(name, None)
+        else:
+            cache[name] = before
 
 
 def _short_name(func: nodes.FunctionDef) -> str:

@@ -147,7 +147,9 @@ class Pattern:
             if self.target_attr:
                 return Prefilter(words=frozenset({self.target_attr}))
             if self.target_re is not None:
-                return Prefilter(regexes=(self.target_re.pattern,))
+                words = _name_regex_in_text(self.target_re.pattern)
+                if words is not None:
+                    return Prefilter(regexes=(words,))
             if self.value is not None and self.value.qnames is not None:
                 return Prefilter.for_names(self.value.spec["qname"])
         if self.kind == "string" and self.value is not None and self.value.regex is not None:
@@ -168,6 +170,25 @@ class Pattern:
 
 
 _NAME_KINDS = frozenset({"call", "attribute", "import", "decorator"})
+
+
+def _name_regex_in_text(pattern: str) -> str | None:
+    """A regex for file text that a target-name regex implies: anchors on the name become word
+    boundaries in the text (``^fields$`` -> the word ``fields``). None when anchors appear
+    anywhere else (no safe text regex can be derived)."""
+    flags = ""
+    body = pattern
+    match = re.match(r"^\(\?[aiLmsux]+\)", body)
+    if match:
+        flags, body = match.group(), body[match.end() :]
+    start = body.startswith("^")
+    end = body.endswith("$") and not body.endswith("\\$")
+    core = body[1 if start else 0 : len(body) - 1 if end else len(body)]
+    if "^" in core.replace("[^", "") or re.search(r"(?<!\\)\$", core):
+        return None
+    left = r"(?<![A-Za-z0-9_])" if start else ""
+    right = r"(?![A-Za-z0-9_])" if end else ""
+    return f"{flags}{left}(?:{core}){right}"
 
 
 class PatternMatcher:
