@@ -162,6 +162,17 @@ def place_order() -> Any:
     return jsonify(order_id=order_id, total_cents=total_cents, status="paid"), 201
 
 
+@bp.post("/internal/refunds")
+@auth.service_token_required
+def refund_order() -> Any:
+    data = request.get_json(silent=True) or {}
+    charge_id, amount = data.get("charge_id"), data.get("amount_cents")
+    if not isinstance(charge_id, str) or not isinstance(amount, int) or amount <= 0:
+        return jsonify(error="charge_id and a positive amount_cents are required"), 400
+    refund = PaymentClient(_settings()).refund_charge(charge_id, amount)
+    return jsonify(refund_id=refund["id"]), 201
+
+
 @bp.post("/admin/staff")
 @auth.admin_required
 def create_staff_account() -> Any:

@@ -113,6 +113,20 @@ def admin_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def service_token_required(view: F) -> F:
+    """For calls from the warehouse and support tools: a valid access token of any client."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            g.service = decode_access_token(_bearer_token())["sub"]
+        except jwt.InvalidTokenError:
+            abort(401)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def make_password_reset_token() -> str:
     """A 32-character token for the password-reset link."""
     return "".join(random.choices(_RESET_ALPHABET, k=32))

@@ -23,7 +23,7 @@ def _astroid_cache_left_as_found() -> Iterator[None]:
     """astroid.parse caches modules by name: the tests' "app" and "shop.views" must not shadow
     modules of later tests."""
     yield
-    for name in ("app", "shop.views"):
+    for name in ("app", "shop.views", "tokens_app"):
         astroid.MANAGER.astroid_cache.pop(name, None)
 
 
@@ -207,3 +207,45 @@ def test_routes_command_reports_bad_files_and_paths(
     assert "broken.py" in err
     assert main(["routes", str(tmp_path / "missing")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_token_use_follows_dependencies_and_ignores_unverified_decodes() -> None:
+    from aiscan.engine.routes import token_use
+
+    module = astroid.parse(
+        textwrap.dedent(
+            """
+            import jwt
+            from fastapi import APIRouter, Depends
+
+            router = APIRouter()
+
+            def claims(token: str = ""):
+                return jwt.decode(token, "k", algorithms=["HS256"])
+
+            def peek(token: str = ""):
+                return jwt.decode(token, options={"verify_signature": False})
+
+            def admin(c=Depends(claims)):
+                return c["roles"]
+
+            @router.post("/a")
+            def a(c=Depends(claims)):
+                return c["sub"]
+
+            @router.post("/b")
+            def b(c=Depends(peek)):
+                return c
+
+            @router.post("/c")
+            def c(r=Depends(admin)):
+                return r
+            """
+        ),
+        module_name="tokens_app",
+    )
+    uses = {e.node.name: token_use(e) for e in endpoints(module, GUARDS)}
+    assert uses["a"].decodes == (("jwt.decode", 8),) and "sub" in uses["a"].claims
+    assert "roles" not in uses["a"].claims
+    assert uses["b"].decodes == ()
+    assert uses["c"].decodes == (("jwt.decode", 8),) and "roles" in uses["c"].claims

@@ -142,3 +142,18 @@ def test_report_at_function(tmp_path: Path) -> None:
     rules = call_rules(tmp_path, "report-at", "    report-at: function\n")
     code = "import store\n\n\n@decorator\ndef view(oid):\n    x = 1\n    return store.load(oid)\n"
     assert [line for line, _ in lines(rules, code)] == [5]
+
+
+def test_anchored_target_regex_prefilters_on_words() -> None:
+    """An assign pattern's target-regex is matched against a name; as a prefilter on the whole
+    file its anchors become word boundaries, so the file that holds the name is not skipped."""
+    import re
+
+    from aiscan.matchers.pattern import _name_regex_in_text
+
+    text = re.compile(_name_regex_in_text("^fields$") or "(?!)")
+    assert text.search('class Meta:\n    fields = "__all__"\n')
+    assert not text.search("myfields = 1\nfields_x = 2\n")
+    secret = re.compile(_name_regex_in_text("(?i)(api_?key|token)$") or "(?!)")
+    assert secret.search("API_KEY = 'x'") and not secret.search("tokens = []")
+    assert _name_regex_in_text("a^b") is None

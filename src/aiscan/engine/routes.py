@@ -325,6 +325,156 @@ def _text(node: nodes.NodeNG) -> str:
         return type(node).__name__
 
 
+_JWT_DECODES = frozenset(
+    {
+        "jwt.decode",
+        "jwt.api_jwt.decode",
+        "jwt.PyJWT.decode",
+        "jwt.api_jwt.PyJWT.decode",
+        "jose.jwt.decode",
+        "authlib.jose.jwt.decode",
+        "authlib.jose.JsonWebToken.decode",
+    }
+)
+_MAX_FRONT = 24
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    """What the code in front of an endpoint does with a bearer token: the verifying decode
+    calls it makes (qualified name, line) and every claim name it reads."""
+
+    decodes: tuple[tuple[str, int], ...]
+    claims: frozenset[str]
+
+
+def token_use(endpoint: Endpoint) -> TokenUse:
+    """The verified token decodes and the claims read by the endpoint and by the functions in
+    front of it: its decorators and FastAPI dependencies, and what those call (two levels)."""
+    from astroid.util import safe_infer
+
+    func = endpoint.node
+    front: list[nodes.NodeNG] = [func]
+    for expr in _front_expressions(func):
+        target = expr.func if isinstance(expr, nodes.Call) else expr
+        try:
+            found = safe_infer(target)
+        except Exception:  # noqa: BLE001 - inference failing means "not known"
+            found = None
+        if isinstance(found, (nodes.FunctionDef, nodes.Lambda)):
+            front.append(found)
+    seen: set[int] = set()
+    decodes: list[tuple[str, int]] = []
+    claims: set[str] = set()
+    frontier = front
+    for _ in range(3):
+        following: list[nodes.NodeNG] = []
+        for scope in frontier:
+            if id(scope) in seen or len(seen) >= _MAX_FRONT:
+                continue
+            seen.add(id(scope))
+            if scope is not func and isinstance(scope, nodes.FunctionDef):
+                # A dependency's own dependencies (admin(claims=Depends(token_claims))).
+                for expr in _depends_in_signature(scope):
+                    try:
+                        found = safe_infer(expr)
+                    except Exception:  # noqa: BLE001 - not known
+                        found = None
+                    if isinstance(found, nodes.FunctionDef):
+                        following.append(found)
+            for node in scope.nodes_of_class((nodes.Call, nodes.Subscript, nodes.Attribute)):
+                if isinstance(node, nodes.Subscript):
+                    if isinstance(node.slice, nodes.Const) and isinstance(node.slice.value, str):
+                        claims.add(node.slice.value)
+                    continue
+                if isinstance(node, nodes.Attribute):
+                    claims.add(str(node.attrname))
+                    continue
+                names = names_of(node.func)
+                if names & _JWT_DECODES and _verifies(node):
+                    decodes.append((sorted(names & _JWT_DECODES)[0], int(node.lineno or 0)))
+                if (
+                    isinstance(node.func, nodes.Attribute)
+                    and node.func.attrname == "get"
+                    and node.args
+                    and isinstance(node.args[0], nodes.Const)
+                    and isinstance(node.args[0].value, str)
+                ):
+                    claims.add(node.args[0].value)
+                try:
+                    callee = safe_infer(node.func)
+                except Exception:  # noqa: BLE001 - not known
+                    callee = None
+                if isinstance(callee, nodes.FunctionDef) and _in_project(callee, func):
+                    following.append(callee)
+        frontier = following
+    return TokenUse(tuple(sorted(set(decodes))), frozenset(claims))
+
+
+def _front_expressions(func: nodes.FunctionDef) -> Iterator[nodes.NodeNG]:
+    """Decorators, and the targets of Depends(...)/Security(...) in the signature and in the
+    operation's dependencies=[...]."""
+    for deco in func.decorators.nodes if func.decorators else []:
+        yield deco
+        if isinstance(deco, nodes.Call):
+            for kw in deco.keywords or []:
+                if kw.arg == "dependencies":
+                    yield from _depends_targets(kw.value)
+    args = func.args
+    for default in [*(args.defaults or []), *(d for d in args.kw_defaults or [] if d)]:
+        yield from _depends_targets(default)
+    for annotation in [*(args.annotations or []), *(args.kwonlyargs_annotations or [])]:
+        if annotation is not None:
+            yield from _depends_targets(annotation)
+
+
+def _depends_in_signature(func: nodes.FunctionDef) -> Iterator[nodes.NodeNG]:
+    args = func.args
+    for default in [*(args.defaults or []), *(d for d in args.kw_defaults or [] if d)]:
+        yield from _depends_targets(default)
+    for annotation in [*(args.annotations or []), *(args.kwonlyargs_annotations or [])]:
+        if annotation is not None:
+            yield from _depends_targets(annotation)
+
+
+def _depends_targets(node: nodes.NodeNG) -> Iterator[nodes.NodeNG]:
+    for call in [node, *node.nodes_of_class(nodes.Call)]:
+        if isinstance(call, nodes.Call) and call.args:
+            if _src(call.func).rsplit(".", 1)[-1] in ("Depends", "Security"):
+                yield call.args[0]
+
+
+def _verifies(call: nodes.Call) -> bool:
+    """A decode given a key that does not turn signature checking off."""
+    has_key = len(call.args or []) >= 2 or any(
+        kw.arg in ("key", "jwk") for kw in call.keywords or []
+    )
+    for kw in call.keywords or []:
+        if kw.arg == "options" and "verify_signature" in _src(kw.value):
+            if "False" in _src(kw.value):
+                return False
+        if kw.arg == "verify" and _src(kw.value) == "False":
+            return False
+    return has_key
+
+
+def _in_project(callee: nodes.FunctionDef, anchor: nodes.NodeNG) -> bool:
+    """A function of the scanned code (not a library's): defined in a file under the folder
+    that holds the endpoint's package."""
+    file = callee.root().file
+    home = anchor.root().file
+    if not file or not home:
+        return False
+    base = Path(home).resolve().parent
+    while (base / "__init__.py").is_file() and base.parent != base:
+        base = base.parent
+    try:
+        Path(file).resolve().relative_to(base)
+    except ValueError:
+        return False
+    return "site-packages" not in file
+
+
 def route_inventory(
     paths: Sequence[str | Path], guard_regex: re.Pattern[str], public_regex: re.Pattern[str] | None
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
@@ -404,4 +554,4 @@ def one_line_error(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-__all__ = ["Endpoint", "endpoints", "route_inventory"]
+__all__ = ["Endpoint", "TokenUse", "endpoints", "route_inventory", "token_use"]

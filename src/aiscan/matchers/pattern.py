@@ -120,6 +120,9 @@ class Pattern:
         self.public_re = (
             re.compile(endpoint["public-regex"]) if "public-regex" in endpoint else None
         )
+        token = endpoint.get("token-claims-unchecked")
+        self.token_claims_re = re.compile(token["claims-regex"]) if token else None
+        self.privileged_re = re.compile(token["privileged-regex"]) if token else None
         siblings = endpoint.get("unguarded-among-siblings") or {}
         self.min_guarded = int(siblings.get("min-guarded", 2))
         self.min_share = float(siblings.get("min-share", 0.5))
@@ -474,6 +477,9 @@ def _run_endpoint(
 
     from aiscan.engine.routes import endpoints
 
+    if pattern.token_claims_re is not None:
+        yield from _run_token_claims(pattern, ctx)
+        return
     groups: dict[str, list[Any]] = {}
     for endpoint in endpoints(ctx.module, pattern.guard_re):
         groups.setdefault(endpoint.group, []).append(endpoint)
@@ -500,6 +506,43 @@ def _run_endpoint(
                     "siblings": str(len(candidates) - 1),
                 },
             )
+
+
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _run_token_claims(pattern: Pattern, ctx: FileContext) -> Iterator[Hit]:
+    """A privileged endpoint (a write, or a path or name that says admin, refund, delete ...)
+    behind a token that is verified, where nothing in front of it reads an authorizing claim."""
+    from aiscan.engine.routes import endpoints, token_use
+
+    assert pattern.token_claims_re is not None and pattern.privileged_re is not None
+    for endpoint in endpoints(ctx.module, pattern.guard_re):
+        if _public(pattern, endpoint):
+            continue
+        privileged = bool(set(endpoint.methods) & _WRITE_METHODS) or bool(
+            pattern.privileged_re.search(endpoint.path)
+            or pattern.privileged_re.search(str(endpoint.node.name))
+        )
+        if not privileged:
+            continue
+        use = token_use(endpoint)
+        if not use.decodes:
+            continue
+        if any(pattern.token_claims_re.search(c) for c in use.claims):
+            continue
+        if not pattern.context_ok(ctx, endpoint.node, endpoint.node):
+            continue
+        name, line = use.decodes[0]
+        yield (
+            endpoint.node,
+            {
+                "endpoint": endpoint.describe(),
+                "function": str(endpoint.node.name),
+                "decode": name,
+                "decode_line": str(line),
+            },
+        )
 
 
 def _public(pattern: Pattern, endpoint: Any) -> bool:
