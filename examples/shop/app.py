@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import subprocess
 import time
 import uuid
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
@@ -171,6 +174,43 @@ def refund_order() -> Any:
         return jsonify(error="charge_id and a positive amount_cents are required"), 400
     refund = PaymentClient(_settings()).refund_charge(charge_id, amount)
     return jsonify(refund_id=refund["id"]), 201
+
+
+@bp.post("/webhooks/payments")
+def payment_webhook() -> Any:
+    """The payment provider reports settled and failed charges, signed with the shared secret."""
+    secret = _settings().payment_webhook_secret.encode()
+    expected = hmac.new(secret, request.get_data(), hashlib.sha256).hexdigest()
+    if request.headers.get("X-Signature", "") != expected:
+        return jsonify(error="bad signature"), 401
+    event = request.get_json(silent=True) or {}
+    log.info("payment event %s for charge %s", event.get("type"), event.get("charge_id"))
+    return "", 204
+
+
+@dataclass
+class Profile:
+    user_id: int
+    display_name: str = ""
+    newsletter: bool = False
+    role: str = "customer"
+
+
+@bp.patch("/me")
+@auth.login_required
+def update_profile() -> Any:
+    profile = Profile(user_id=g.user_id)
+    for key, value in (request.get_json(silent=True) or {}).items():
+        setattr(profile, key, value)
+    return jsonify(profile=asdict(profile))
+
+
+@bp.delete("/products/<int:product_id>")
+@auth.login_required
+def delete_product(product_id: int) -> Any:
+    assert g.role == "admin", "only admins delete products"
+    get_store().delete_product(product_id)
+    return "", 204
 
 
 @bp.post("/admin/staff")

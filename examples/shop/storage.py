@@ -66,6 +66,10 @@ class Store:
         ).fetchall()
         return [dict(r) for r in rows]
 
+    def delete_product(self, product_id: int) -> None:
+        with self.conn as conn:
+            conn.execute("UPDATE products SET active = 0 WHERE id = ?", (product_id,))
+
     def prices(self, product_ids: list[int]) -> dict[int, int]:
         """Price in cents of each active product among ``product_ids``."""
         marks = ", ".join("?" for _ in product_ids)

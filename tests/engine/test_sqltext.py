@@ -110,3 +110,72 @@ def test_what_reads_as_sql(prefix: str, suffix: str, sql: bool) -> None:
 def test_classify_is_total(prefix: str, suffix: str) -> None:
     assert classify(prefix, suffix) in CLAUSES
     looks_like_sql(prefix, suffix)
+
+
+@pytest.mark.parametrize(
+    ("query", "clause"),
+    [
+        # Parentheses: a subquery's clauses do not count outside it, and the other way round.
+        ("SELECT * FROM t WHERE id IN (SELECT id FROM u WHERE x = ?) ORDER BY {}", ORDER_BY),
+        ("SELECT * FROM (SELECT a FROM t) s ORDER BY {}", ORDER_BY),
+        ("SELECT * FROM t WHERE id IN (SELECT id FROM u ORDER BY {})", ORDER_BY),
+        ("SELECT * FROM t WHERE id IN (SELECT id FROM u) AND {} = ?", IDENTIFIER),
+        # Lists after a comma: what the comma separates.
+        ("SELECT a, b, {} FROM t", COLUMN_LIST),
+        ("SELECT * FROM t ORDER BY a DESC, {}", ORDER_BY),
+        ("SELECT * FROM a, {} WHERE a.id = ?", TABLE),
+        ("UPDATE t SET a = ?, {} = ? WHERE id = ?", IDENTIFIER),
+        ("UPDATE t SET a = ?, {}", OTHER),
+        ("SELECT coalesce(a, {}) FROM t", VALUE),
+        ("SELECT * FROM t WHERE (a, {}) = (?, ?)", VALUE),
+        ("INSERT INTO t (a, b, {}) VALUES (?, ?, ?)", COLUMN_LIST),
+        ("INSERT INTO t VALUES (1, 'x', {})", VALUE),
+        ("SELECT * FROM t GROUP BY a, {}", ORDER_BY),
+        ("({})", OTHER),
+        ("SELECT max({}) FROM t", VALUE),
+        # Quoted identifiers, strings and comments the prefix ends inside.
+        ("SELECT `{}` FROM t", IDENTIFIER),
+        ("SELECT [{}] FROM t", IDENTIFIER),
+        ("SELECT * FROM t WHERE a = E'{}'", VALUE),
+        ("SELECT * FROM t WHERE a = 'it''s {}'", VALUE),
+        ("SELECT * FROM t WHERE a = 'x' AND b = {}", VALUE),
+        ("SELECT * FROM t /* {} */", OTHER),
+        ('SELECT "a" FROM t ORDER BY {}', ORDER_BY),
+        # Comparisons after the hole.
+        ("SELECT * FROM t WHERE {} IN (?, ?)", IDENTIFIER),
+        ("SELECT * FROM t WHERE {} BETWEEN ? AND ?", IDENTIFIER),
+        ("SELECT * FROM t WHERE {} IS NULL", IDENTIFIER),
+        ("SELECT * FROM t WHERE {} NOT LIKE ?", IDENTIFIER),
+        ("SELECT * FROM t WHERE a = ? AND {}", OTHER),
+        # LIMIT forms.
+        ("SELECT TOP {} * FROM t", LIMIT),
+        ("SELECT * FROM t OFFSET 10 ROWS FETCH NEXT {} ROWS ONLY", LIMIT),
+        ("SELECT * FROM t LIMIT ?, {}", OTHER),
+        # The select list ends at FROM or goes on with a comma.
+        ("SELECT DISTINCT {} FROM t", COLUMN_LIST),
+        ("SELECT {}, id FROM t", COLUMN_LIST),
+        ("SELECT {} AS x FROM t", OTHER),
+        ("SELECT a AS {} FROM t", IDENTIFIER),
+        ("SELECT t.{} FROM t", IDENTIFIER),
+    ],
+)
+def test_clause_in_nested_and_listed_positions(query: str, clause: str) -> None:
+    assert classify(*split(query)) == clause
+
+
+@pytest.mark.parametrize(
+    ("prefix", "suffix", "sql"),
+    [
+        ("WITH recent AS (SELECT * FROM orders) SELECT * FROM recent WHERE id = ", "", True),
+        ("INSERT OR REPLACE INTO cache (k, v) VALUES (", ")", True),
+        ("UPDATE users SET name = ", " WHERE id = ?", True),
+        ("PRAGMA table_info(", ")", True),
+        ("DROP TABLE ", "", True),
+        ("select ", " from t", True),
+        ("Dear ", ", your order from us is ready", False),
+        ("Update ", " set of files", False),
+        ("limit reached for ", "", False),
+    ],
+)
+def test_more_statement_shapes(prefix: str, suffix: str, sql: bool) -> None:
+    assert looks_like_sql(prefix, suffix) is sql
