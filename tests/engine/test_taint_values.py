@@ -393,3 +393,25 @@ def test_accepts_with_a_required_kind() -> None:
         (WEB, frozenset({LENGTH_CHECKED}))
     ]
     assert spec.accepts(Taint.of([WEB], frozenset({LENGTH_CHECKED, ALLOW_LISTED}))) == []
+
+
+def test_an_origin_seen_along_many_paths_keeps_few_facts() -> None:
+    """Text interpolated at many places (and guards on many paths) must not multiply an origin's
+    facts without bound: past the bound they become one fact with the guards every path had."""
+    from aiscan.engine.taint import MAX_FACTS_PER_ORIGIN, text_tag
+
+    paths = [
+        Taint.of([WEB], frozenset({ALLOW_LISTED, text_tag(f"p{i} ", "")}), frozenset({NODE_A}))
+        for i in range(3 * MAX_FACTS_PER_ORIGIN)
+    ]
+    paths.append(Taint.of([WEB], frozenset({text_tag("unguarded ", "")}), frozenset({NODE_A})))
+    paths.append(Taint.of([CLI], frozenset({ALLOW_LISTED}), frozenset({NODE_B})))
+    joined = merge(paths)
+    assert joined is not None
+    web = joined.guards_of(WEB)
+    assert len(web) == 1
+    # One path had no allow-list: the joined fact is not safe.
+    assert ALLOW_LISTED not in web[0]
+    assert joined.live(frozenset(), "sanitizer:X") != []
+    # Origins under the bound keep their own facts.
+    assert joined.guards_of(CLI) == [frozenset({ALLOW_LISTED})]

@@ -243,7 +243,40 @@ def merge(values: Iterable[Taint | None]) -> Taint | None:
         return present[0]
     facts: frozenset[Fact] = frozenset().union(*(v.facts for v in present))
     at: frozenset[NodeKey] = frozenset().union(*(v.at for v in present))
-    return Taint(facts, at)
+    return Taint(_bounded(facts), at)
+
+
+# An origin seen along more distinct paths than this keeps one fact for all of them.
+MAX_FACTS_PER_ORIGIN = 8
+MAX_TEXTS_PER_FACT = 8
+
+
+def _bounded(facts: frozenset[Fact]) -> frozenset[Fact]:
+    """Keep the facts of each origin few: a value built in many ways (text interpolated at many
+    places, guards on many paths) would otherwise multiply its facts at every call it goes
+    through. Past the bound, an origin's facts become one: the guards that held on every path
+    (so it is safe only if every path was) and the annotations of all of them."""
+    counts: dict[Origin, int] = {}
+    for origin, _ in facts:
+        counts[origin] = counts.get(origin, 0) + 1
+    if all(n <= MAX_FACTS_PER_ORIGIN for n in counts.values()):
+        return facts
+    out: set[Fact] = set()
+    grouped: dict[Origin, list[frozenset[str]]] = {}
+    for origin, guards in facts:
+        if counts[origin] <= MAX_FACTS_PER_ORIGIN:
+            out.add((origin, guards))
+        else:
+            grouped.setdefault(origin, []).append(guards)
+    for origin, sets in grouped.items():
+        common = frozenset.intersection(
+            *(frozenset(g for g in s if not is_annotation(g)) for s in sets)
+        )
+        notes = sorted({g for s in sets for g in s if is_annotation(g)})
+        texts = [g for g in notes if g.startswith(TEXT_PREFIX)][:MAX_TEXTS_PER_FACT]
+        others = [g for g in notes if not g.startswith(TEXT_PREFIX)]
+        out.add((origin, common | frozenset(texts) | frozenset(others)))
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
