@@ -13,6 +13,7 @@ import fnmatch
 import functools
 import logging
 import os
+import re
 import warnings
 from collections.abc import Iterable
 
@@ -233,8 +234,10 @@ def set_scan_roots(roots: Iterable[str]) -> None:
     """Record the scanned project's folders (see _runtime_canonical)."""
     _SCAN_ROOTS[:] = [os.path.realpath(r) for r in roots]
     _runtime_canonical.cache_clear()
+    _inside_scan.cache_clear()
 
 
+@functools.lru_cache(maxsize=4096)
 def _inside_scan(path: str | None) -> bool:
     if not path:
         return False
@@ -349,6 +352,10 @@ class NameIndex:
             self.last.add(name.rsplit(".", 1)[-1])
         self._canonicalize = canonicalize
         self._runtime: dict[str, str] | None = None
+        # All wildcard names as one regex (fnmatch's "*" spans dots too).
+        self._wild_re = (
+            re.compile("|".join(fnmatch.translate(w) for w in self.wild)) if self.wild else None
+        )
 
     def _aliases(self) -> dict[str, str]:
         if not self._canonicalize:
@@ -370,8 +377,9 @@ class NameIndex:
         cands = sorted(set(candidates))
         if not cands:
             return None
+        wild = self._wild_re
         for cand in cands:
-            if cand in self.exact or any(fnmatch.fnmatchcase(cand, w) for w in self.wild):
+            if cand in self.exact or (wild is not None and wild.match(cand)):
                 return cand
         aliases = self._aliases()
         for cand in cands:

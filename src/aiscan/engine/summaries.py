@@ -275,6 +275,8 @@ class TaintEngine:
                 if src.kind == "parameter" and src.framework == "click"
             }
         )
+        self._relative_paths: dict[str, str | None] = {}
+        self._root_resolved = root.resolve()
         self.project_modules: dict[str, Path] = {}
         self._project_files = [p.resolve() for p in project_files]
         root_dir = root.resolve()
@@ -1485,11 +1487,21 @@ class TaintEngine:
 
         return make_finding(spec.rule, location, values, flow=tuple(steps))
 
+    def _relative(self, path: str) -> str | None:
+        """``path`` relative to the scan root (memoised: every flow step asks)."""
+        if path in self._relative_paths:
+            return self._relative_paths[path]
+        try:
+            rel: str | None = Path(path).resolve().relative_to(self._root_resolved).as_posix()
+        except (ValueError, OSError):
+            rel = None
+        self._relative_paths[path] = rel
+        return rel
+
     def _location(self, key: NodeKey) -> Location | None:
         path, line, col, end_line, end_col, _ = key
-        try:
-            rel = Path(path).resolve().relative_to(self.root.resolve()).as_posix()
-        except (ValueError, OSError):
+        rel = self._relative(path)
+        if rel is None:
             return None
         start = _char_col(path, line, col)
         end = _char_col(path, end_line, end_col)
