@@ -346,6 +346,8 @@ class TokenUse:
 
     decodes: tuple[tuple[str, int], ...]
     claims: frozenset[str]
+    # DRF permission classes that decide more than "a token was sent" (IsAdminUser, TokenHasScope).
+    authorizers: tuple[str, ...] = ()
 
 
 def token_use(endpoint: Endpoint) -> TokenUse:
@@ -408,7 +410,40 @@ def token_use(endpoint: Endpoint) -> TokenUse:
                 if isinstance(callee, nodes.FunctionDef) and _in_project(callee, func):
                     following.append(callee)
         frontier = following
-    return TokenUse(tuple(sorted(set(decodes))), frozenset(claims))
+    authorizers: tuple[str, ...] = ()
+    klass = func.parent
+    if isinstance(klass, nodes.ClassDef):
+        # DRF: authentication_classes = [JWTAuthentication] verifies the token in the library;
+        # permission_classes says whether anything beyond "authenticated" is checked.
+        auth = _class_list(klass, "authentication_classes")
+        if any(re.search(r"(?i)jwt|token|bearer|oauth", name) for name in auth):
+            line = _class_attr_line(klass, "authentication_classes")
+            decodes.append((auth[0], line))
+            authorizers = tuple(
+                p for p in _class_list(klass, "permission_classes") if p not in _AUTHENTICATED_ONLY
+            )
+    return TokenUse(tuple(sorted(set(decodes))), frozenset(claims), authorizers)
+
+
+_AUTHENTICATED_ONLY = frozenset({"IsAuthenticated", "IsAuthenticatedOrReadOnly", "AllowAny"})
+
+
+def _class_list(klass: nodes.ClassDef, attr: str) -> list[str]:
+    for stmt in klass.body:
+        if (
+            isinstance(stmt, nodes.Assign)
+            and any(_src(t) == attr for t in stmt.targets)
+            and isinstance(stmt.value, (nodes.List, nodes.Tuple))
+        ):
+            return [_src(e).rsplit(".", 1)[-1] for e in stmt.value.elts]
+    return []
+
+
+def _class_attr_line(klass: nodes.ClassDef, attr: str) -> int:
+    for stmt in klass.body:
+        if isinstance(stmt, nodes.Assign) and any(_src(t) == attr for t in stmt.targets):
+            return int(stmt.lineno or 0)
+    return int(klass.lineno or 0)
 
 
 def _front_expressions(func: nodes.FunctionDef) -> Iterator[nodes.NodeNG]:

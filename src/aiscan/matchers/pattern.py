@@ -531,6 +531,8 @@ def _run_token_claims(pattern: Pattern, ctx: FileContext) -> Iterator[Hit]:
             continue
         if any(pattern.token_claims_re.search(c) for c in use.claims):
             continue
+        if use.authorizers:
+            continue
         if not pattern.context_ok(ctx, endpoint.node, endpoint.node):
             continue
         name, line = use.decodes[0]
