@@ -2074,3 +2074,56 @@ def test_namespace_package_helpers(tmp_path: Path) -> None:
             """,
     }
     assert tree_found(scan_tree(tmp_path, files)) == tree_marked(files)
+
+
+def test_constructor_sinks_follow_project_base_classes(tmp_path: Path) -> None:
+    """A 'constructs' sink: a project class derived, through project classes, from a base."""
+    from aiscan import Config, load_rules, scan
+
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "model-from-mapping.yaml").write_text(
+        """\
+id: TST920
+name: model-from-mapping
+category: mass-assignment
+cwe: [915]
+severity: warning
+confidence: high
+message: "{sink}"
+summary: A test rule.
+docs: {why: w, bad: b, good: g}
+since: 0.1.0
+mode: taint
+sources: [$web-request-data]
+sinks:
+  - constructs: [orm.Model]
+    taint: ["**"]
+"""
+    )
+    files = {
+        "app/__init__.py": "",
+        "app/base.py": "import orm\n\nclass Timestamped(orm.Model):\n    pass\n",
+        "app/views.py": """
+            from flask import request
+
+            from .base import Timestamped
+
+            class Order(Timestamped):
+                pass
+
+            class Form:
+                pass
+
+            def create():
+                Order(**request.json)  # TST920
+                Form(**request.json)
+                Order(total=request.json["total"])
+            """,
+    }
+    from taint_support import write_tree
+
+    write_tree(tmp_path / "src", files)
+    rules = load_rules([tmp_path / "rules"])
+    result = scan([tmp_path / "src"], rules=rules, config=Config(select=("TST920",)), jobs=1)
+    assert not result.errors
+    assert [(f.path, f.line) for f in result.findings] == [("app/views.py", 12)]

@@ -1114,6 +1114,8 @@ class TaintEngine:
                     callee = by_inference(sink.names)
                 if callee is None and sink.methods:
                     callee = self._method_sink(call, names, sink.methods)
+                if callee is None and sink.constructs is not None:
+                    callee = self._constructs(call, sink.constructs)
                 if callee is None:
                     continue
                 if not all(cond.holds(call)[0] for cond in sink.args) and not any(
@@ -1191,6 +1193,28 @@ class TaintEngine:
                 regex = sink.key_regex
                 if regex is None or (key_text is not None and regex.search(key_text)):
                     self.report(spec, analysis, target, value, sink.label, text=sink.text)
+
+    def _constructs(self, call: nodes.Call, bases: NameIndex) -> str | None:
+        """``User(**data)`` where ``class User(db.Model)``: the project class built by the call,
+        when it derives (through project classes, a few levels) from one of ``bases``."""
+        klass = self._project_class(call.func)
+        seen: set[int] = set()
+        todo = [klass] if klass is not None else []
+        for _ in range(4):
+            following: list[nodes.ClassDef] = []
+            for current in todo:
+                if id(current) in seen:
+                    continue
+                seen.add(id(current))
+                for base in current.bases:
+                    if bases.match(names_of(base)) is not None:
+                        assert klass is not None
+                        return str(klass.qname())
+                    parent = self._project_class(base)
+                    if parent is not None:
+                        following.append(parent)
+            todo = following
+        return None
 
     def _method_sink(
         self, call: nodes.Call, names: frozenset[str], methods: frozenset[str]

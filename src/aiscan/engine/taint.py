@@ -321,6 +321,8 @@ class SinkSpec:
     # store: assignments into these objects (obj[key] = value, obj.key = value).
     stores: NameIndex | None = None
     key_regex: re.Pattern[str] | None = None
+    # constructs: calls building an instance of a project class derived from these bases.
+    constructs: NameIndex | None = None
 
 
 @dataclass
@@ -447,8 +449,11 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
         methods = frozenset(item.get("method", ()))
         returned = item.get("return", {}).get("response")
         stores = list(item.get("store", ()))
+        bases = list(item.get("constructs", ()))
         if calls:
             default_label = calls[0]
+        elif bases:
+            default_label = f"a {bases[0].rsplit('.', 1)[-1]} constructor"
         elif stores:
             default_label = stores[0]
         elif methods:
@@ -467,6 +472,7 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
                 returns=returned,
                 stores=_names(stores) if stores else None,
                 key_regex=re.compile(item["key"]) if "key" in item else None,
+                constructs=_names(bases) if bases else None,
             )
         )
     sanitizer_names = [n for item in spec.get("sanitizers", ()) for n in item.get("call", ())]
