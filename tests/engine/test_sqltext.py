@@ -179,3 +179,26 @@ def test_clause_in_nested_and_listed_positions(query: str, clause: str) -> None:
 )
 def test_more_statement_shapes(prefix: str, suffix: str, sql: bool) -> None:
     assert looks_like_sql(prefix, suffix) is sql
+
+
+@pytest.mark.parametrize(
+    ("query", "clause"),
+    [
+        # A literal or quoted name closed just before the hole: the hole is not inside it.
+        ("SELECT * FROM t WHERE a = 'x'{}", OTHER),
+        ("SELECT * FROM t WHERE a = 'it''s'{}", OTHER),
+        ("SELECT * FROM t WHERE a = ''{}", OTHER),
+        ('SELECT "col"{} FROM t', OTHER),
+        ("SELECT * FROM t ORDER BY `col`{}", SORT_DIRECTION),
+        ("SELECT * FROM t ORDER BY [col]{}", SORT_DIRECTION),
+        # Comments that end before the hole do not hide the clause.
+        ("SELECT * FROM t -- newest first\nORDER BY {}", ORDER_BY),
+        ("SELECT * FROM t /* newest first */ ORDER BY {}", ORDER_BY),
+        ("SELECT * FROM [t] WHERE {} = ?", IDENTIFIER),
+        # Inside a quoted name or a dollar-quoted string.
+        ('SELECT * FROM t WHERE "{}" = ?', IDENTIFIER),
+        ("SELECT * FROM t WHERE a = $${}$$", OTHER),
+    ],
+)
+def test_closed_literals_and_comments_before_the_hole(query: str, clause: str) -> None:
+    assert classify(*split(query)) == clause

@@ -100,8 +100,10 @@ def _open_quote(text: str) -> str | None:
     group = last.lastgroup
     chunk = last.group()
     if group == "string":
-        body = chunk[chunk.index("'") :]
-        closed = len(body) >= 2 and body.endswith("'") and (len(body) - len(body.rstrip("'"))) % 2
+        # After the opening quote, an odd run of quotes at the end closes the literal ('' is an
+        # escaped quote inside it).
+        inner = chunk[chunk.index("'") + 1 :]
+        closed = (len(inner) - len(inner.rstrip("'"))) % 2 == 1
         return None if closed else "'"
     if group == "qident":
         closer = {'"': '"', "`": "`", "[": "]"}[chunk[0]]
