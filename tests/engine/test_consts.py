@@ -108,3 +108,15 @@ def test_arithmetic_agrees_with_python(a: int, op: str, b: int, cmp: str, c: int
 @given(st.text(max_size=20), st.integers(-25, 25), st.integers(-25, 25))
 def test_string_slices_agree_with_python(text: str, lo: int, hi: int) -> None:
     assert value_of(f"s[{lo}:{hi}]", s=text) == text[lo:hi]
+
+
+def test_an_unknown_name_is_not_none() -> None:
+    # A variable the analysis knows nothing about is unknown, not None.
+    assert decided(astroid.extract_node("x is None"), {}) is None
+    assert decided(astroid.extract_node("x is None"), {"x": None}) is True
+
+
+def test_deep_expressions_are_unknown() -> None:
+    deep = "-" * 30 + "1"
+    assert value_of(deep) is UNKNOWN
+    assert value_of("-" * 4 + "1") == 1
