@@ -1107,9 +1107,14 @@ class TaintEngine:
     ) -> frozenset[str]:
         """Report tainted arguments of a sink; the sanitizer tags of the rules that did."""
         reported: set[str] = set()
+        # A name can only match a sink whose names end in the same component (aliases and the
+        # defining module's names keep it too), or a wildcard: a cheap test before match().
+        lasts = {n.rsplit(".", 1)[-1] for n in names}
         for spec in self.specs:
             for sink in spec.sinks:
-                callee = sink.names.match(names) if names else None
+                callee = None
+                if names and ("*" in sink.names.last or not sink.names.last.isdisjoint(lasts)):
+                    callee = sink.names.match(names)
                 if callee is None:
                     callee = by_inference(sink.names)
                 if callee is None and sink.methods:
