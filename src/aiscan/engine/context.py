@@ -19,6 +19,13 @@ _DJANGO_VIEW_BASES = frozenset({"View", "APIView", "GenericAPIView", "ViewSet", 
 _HTTP_METHOD_NAMES = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 
 
+def def_line(node: nodes.NodeNG) -> int:
+    """The ``def``/``class`` line of a function or class, after its decorators (astroid's
+    ``lineno`` is the first decorator's line)."""
+    position = getattr(node, "position", None)
+    return int(position.lineno) if position is not None else int(node.lineno or 1)
+
+
 def is_test_path(relpath: str) -> bool:
     """test_*.py, *_test.py, conftest.py, or anything under a tests/ or test/ folder."""
     path = PurePosixPath(relpath)
@@ -62,8 +69,7 @@ class FileContext:
 
     def def_location(self, node: nodes.NodeNG) -> Location:
         """The ``def name`` line of a function or class (after its decorators)."""
-        position = getattr(node, "position", None)
-        line = int(position.lineno) if position is not None else int(node.lineno or 1)
+        line = def_line(node)
         text = self.source.line(line)
         start = len(text) - len(text.lstrip()) + 1
         return Location(self.path, line, start, line, max(len(text.rstrip()) + 1, start + 1))

@@ -27,6 +27,7 @@ from typing import Any
 
 from astroid import nodes
 
+from aiscan.engine.context import def_line
 from aiscan.engine.names import names_of
 
 _ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
@@ -67,6 +68,14 @@ class Endpoint:
     guards: tuple[str, ...]
     public_marker: str | None = None
 
+    def is_public(self, public_regex: re.Pattern[str] | None) -> bool:
+        """Public by design: marked so (AllowAny), or its path or name says so."""
+        if self.public_marker:
+            return True
+        if public_regex is None:
+            return False
+        return bool(public_regex.search(self.path) or public_regex.search(str(self.node.name)))
+
     def describe(self) -> str:
         methods = "/".join(self.methods) if self.methods else "ANY"
         return f"{methods} {self.path}" if self.path else self.function
@@ -92,7 +101,7 @@ def endpoints(module: nodes.Module, guard_regex: re.Pattern[str]) -> list[Endpoi
                     framework,
                     str(func.qname()),
                     func,
-                    _def_line(func),
+                    def_line(func),
                     path,
                     methods,
                     group,
@@ -109,7 +118,7 @@ def endpoints(module: nodes.Module, guard_regex: re.Pattern[str]) -> list[Endpoi
                     "django",
                     str(func.qname()),
                     func,
-                    _def_line(func),
+                    def_line(func),
                     "",
                     methods,
                     group,
@@ -181,26 +190,19 @@ def _dependency_guards(
     for kw in deco.keywords or []:
         if kw.arg == "dependencies":
             found += _depends_in(kw.value, guard_regex)
-    args = func.args
-    for default in [*(args.defaults or []), *(d for d in args.kw_defaults or [] if d)]:
-        found += _depends_in(default, guard_regex)
-    for annotation in [*(args.annotations or []), *(args.kwonlyargs_annotations or [])]:
-        if annotation is not None:
-            found += _depends_in(annotation, guard_regex)
+    for call in _depends_in_signature(func):
+        found += _depends_in(call, guard_regex)
     return found
 
 
 def _depends_in(node: nodes.NodeNG, guard_regex: re.Pattern[str]) -> list[str]:
+    """The guards among the Depends(x)/Security(x) calls in ``node``, as ``Depends(x)``."""
     found: list[str] = []
-    for call in [node, *node.nodes_of_class(nodes.Call)]:
-        if not isinstance(call, nodes.Call):
-            continue
-        name = _src(call.func).rsplit(".", 1)[-1]
-        if name in ("Depends", "Security") and call.args:
-            first = call.args[0]
-            target = first.func if isinstance(first, nodes.Call) else first
-            if _is_guard(target, guard_regex):
-                found.append(f"{name}({_src(target)})")
+    for call in _depends_calls(node):
+        first = call.args[0]
+        target = first.func if isinstance(first, nodes.Call) else first
+        if _is_guard(target, guard_regex):
+            found.append(f"{_src(call.func).rsplit('.', 1)[-1]}({_src(target)})")
     return found
 
 
@@ -317,12 +319,7 @@ def _text(node: nodes.NodeNG) -> str:
     if isinstance(node, nodes.Import):
         return " ".join(n for n, _ in node.names)
     names = names_of(node)
-    if names:
-        return sorted(names)[0]
-    try:
-        return " ".join(str(node.as_string()).split())
-    except (AttributeError, RecursionError, ValueError):
-        return type(node).__name__
+    return sorted(names)[0] if names else _src(node)
 
 
 _JWT_DECODES = frozenset(
@@ -377,7 +374,9 @@ def token_use(endpoint: Endpoint) -> TokenUse:
             seen.add(id(scope))
             if scope is not func and isinstance(scope, nodes.FunctionDef):
                 # A dependency's own dependencies (admin(claims=Depends(token_claims))).
-                for expr in _depends_in_signature(scope):
+                for expr in (
+                    c.args[0] for d in _depends_in_signature(scope) for c in _depends_calls(d)
+                ):
                     try:
                         found = safe_infer(expr)
                     except Exception:  # noqa: BLE001 - not known
@@ -454,29 +453,27 @@ def _front_expressions(func: nodes.FunctionDef) -> Iterator[nodes.NodeNG]:
         if isinstance(deco, nodes.Call):
             for kw in deco.keywords or []:
                 if kw.arg == "dependencies":
-                    yield from _depends_targets(kw.value)
-    args = func.args
-    for default in [*(args.defaults or []), *(d for d in args.kw_defaults or [] if d)]:
-        yield from _depends_targets(default)
-    for annotation in [*(args.annotations or []), *(args.kwonlyargs_annotations or [])]:
-        if annotation is not None:
-            yield from _depends_targets(annotation)
+                    yield from (c.args[0] for c in _depends_calls(kw.value))
+    yield from (c.args[0] for call in _depends_in_signature(func) for c in _depends_calls(call))
 
 
 def _depends_in_signature(func: nodes.FunctionDef) -> Iterator[nodes.NodeNG]:
+    """The parameter defaults and annotations, where FastAPI dependencies are declared."""
     args = func.args
-    for default in [*(args.defaults or []), *(d for d in args.kw_defaults or [] if d)]:
-        yield from _depends_targets(default)
-    for annotation in [*(args.annotations or []), *(args.kwonlyargs_annotations or [])]:
-        if annotation is not None:
-            yield from _depends_targets(annotation)
+    yield from (d for d in [*(args.defaults or []), *(args.kw_defaults or [])] if d is not None)
+    yield from (
+        a
+        for a in [*(args.annotations or []), *(args.kwonlyargs_annotations or [])]
+        if a is not None
+    )
 
 
-def _depends_targets(node: nodes.NodeNG) -> Iterator[nodes.NodeNG]:
+def _depends_calls(node: nodes.NodeNG) -> Iterator[nodes.Call]:
+    """The Depends(...)/Security(...) calls in ``node`` (itself included) that name a target."""
     for call in [node, *node.nodes_of_class(nodes.Call)]:
         if isinstance(call, nodes.Call) and call.args:
             if _src(call.func).rsplit(".", 1)[-1] in ("Depends", "Security"):
-                yield call.args[0]
+                yield call
 
 
 def _verifies(call: nodes.Call) -> bool:
@@ -536,10 +533,6 @@ def route_inventory(
             problems.append((rel, one_line_error(exc)))
             continue
         for endpoint in endpoints(module, guard_regex):
-            public = bool(endpoint.public_marker) or bool(
-                public_regex is not None
-                and (public_regex.search(endpoint.path) or public_regex.search(endpoint.node.name))
-            )
             rows.append(
                 {
                     "file": rel,
@@ -550,7 +543,7 @@ def route_inventory(
                     "path": endpoint.path,
                     "function": _short_name(endpoint.node),
                     "guards": list(endpoint.guards),
-                    "public": public,
+                    "public": endpoint.is_public(public_regex),
                 }
             )
     return rows, problems
@@ -577,12 +570,6 @@ def _short_name(func: nodes.FunctionDef) -> str:
     if isinstance(parent, nodes.ClassDef):
         return f"{parent.name}.{func.name}"
     return str(func.name)
-
-
-def _def_line(func: nodes.FunctionDef) -> int:
-    """The ``def`` line, after the decorators."""
-    position = getattr(func, "position", None)
-    return int(position.lineno) if position is not None else int(func.lineno or 1)
 
 
 def one_line_error(exc: BaseException) -> str:

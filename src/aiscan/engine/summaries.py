@@ -42,6 +42,7 @@ from aiscan.engine.guards import (
     guard_facts,
     is_constant_collection,
     is_constant_mapping,
+    var_key,
 )
 from aiscan.engine.names import NameIndex, names_of
 from aiscan.engine.project import module_name
@@ -275,6 +276,9 @@ class TaintEngine:
                 if src.kind == "parameter" and src.framework == "click"
             }
         )
+        # The sinks that are not calls, checked at every return and store.
+        self._return_sinks = [(sp, sk) for sp in self.specs for sk in sp.sinks if sk.returns]
+        self._store_sinks = [(sp, sk) for sp in self.specs for sk in sp.sinks if sk.stores]
         self._relative_paths: dict[str, str | None] = {}
         self._root_resolved = root.resolve()
         self.project_modules: dict[str, Path] = {}
@@ -901,8 +905,6 @@ class TaintEngine:
         summary = self.summaries.get(_func_key(resolved.func))
         if summary is None or not summary.validator_of:
             return None
-        from aiscan.engine.guards import var_key
-
         offset = 1 if resolved.bound else 0
         true_facts = []
         for i, arg in enumerate(call.args):
@@ -1147,7 +1149,7 @@ class TaintEngine:
 
     def check_return(self, analysis: FunctionAnalysis, stmt: nodes.Return, value: Taint) -> None:
         """``return body`` from a web handler whose return value is the response body."""
-        sinks = [(spec, sink) for spec in self.specs for sink in spec.sinks if sink.returns]
+        sinks = self._return_sinks
         if not sinks or stmt.value is None:
             return
         func = analysis.scope
@@ -1171,7 +1173,7 @@ class TaintEngine:
         value: Taint | None,
     ) -> None:
         """``session["user_id"] = v`` / ``g.is_admin = v``: a store into a sink object."""
-        sinks = [(spec, sink) for spec in self.specs for sink in spec.sinks if sink.stores]
+        sinks = self._store_sinks
         if not sinks:
             return
         names = names_of(container)
@@ -1250,8 +1252,6 @@ class TaintEngine:
         """Rule propagators (``from``/``to``): data moved between argument, receiver, result."""
         if not names or not any(spec.propagators for spec in self.specs):
             return None
-        from aiscan.engine.guards import var_key
-
         result: Taint | None = None
         to_result = False
         for spec in self.specs:
@@ -1305,8 +1305,6 @@ class TaintEngine:
                 default = positional[1] if len(positional) > 1 else keywords.get("default")
                 return True, None if default is None else analysis.step(default, call, label)
             if func.attrname in _MUTATORS:
-                from aiscan.engine.guards import var_key
-
                 target = var_key(func.expr)
                 if target and args_taint is not None:
                     stepped = analysis.step(args_taint, call, label)
@@ -1340,8 +1338,6 @@ class TaintEngine:
             bound[f"self.{fname}"] = taint
         recv_key: str | None = None
         if resolved.bound and isinstance(call.func, nodes.Attribute):
-            from aiscan.engine.guards import var_key
-
             recv_key = var_key(call.func.expr)
             if recv_key is not None:
                 prefix = recv_key + "."

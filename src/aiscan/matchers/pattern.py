@@ -4,6 +4,7 @@ matched by fully qualified name with conditions on arguments, values and context
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -11,6 +12,7 @@ from astroid import nodes
 
 from aiscan.engine.context import FileContext
 from aiscan.engine.names import NameIndex, resolve
+from aiscan.engine.routes import Endpoint, endpoints, token_use
 from aiscan.matchers.base import ContextCondition, Prefilter, make_finding
 from aiscan.matchers.values import ValueCondition, resolved_value, walk
 from aiscan.model import Finding, Location, Rule
@@ -473,18 +475,14 @@ def _run_endpoint(
     """Endpoints with no authentication guard where most of their siblings (the endpoints of
     the same app, blueprint, router or views module) have one; endpoints that are public by
     design (the public regex finds their path or name, or they say AllowAny) do not count."""
-    from collections import Counter
-
-    from aiscan.engine.routes import endpoints
-
     if pattern.token_claims_re is not None:
         yield from _run_token_claims(pattern, ctx)
         return
-    groups: dict[str, list[Any]] = {}
+    groups: dict[str, list[Endpoint]] = {}
     for endpoint in endpoints(ctx.module, pattern.guard_re):
         groups.setdefault(endpoint.group, []).append(endpoint)
     for members in groups.values():
-        candidates = [e for e in members if not _public(pattern, e)]
+        candidates = [e for e in members if not e.is_public(pattern.public_re)]
         guarded = [e for e in candidates if e.guards]
         if len(guarded) < pattern.min_guarded or not candidates:
             continue
@@ -514,11 +512,9 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 def _run_token_claims(pattern: Pattern, ctx: FileContext) -> Iterator[Hit]:
     """A privileged endpoint (a write, or a path or name that says admin, refund, delete ...)
     behind a token that is verified, where nothing in front of it reads an authorizing claim."""
-    from aiscan.engine.routes import endpoints, token_use
-
     assert pattern.token_claims_re is not None and pattern.privileged_re is not None
     for endpoint in endpoints(ctx.module, pattern.guard_re):
-        if _public(pattern, endpoint):
+        if endpoint.is_public(pattern.public_re):
             continue
         privileged = bool(set(endpoint.methods) & _WRITE_METHODS) or bool(
             pattern.privileged_re.search(endpoint.path)
@@ -545,16 +541,6 @@ def _run_token_claims(pattern: Pattern, ctx: FileContext) -> Iterator[Hit]:
                 "decode_line": str(line),
             },
         )
-
-
-def _public(pattern: Pattern, endpoint: Any) -> bool:
-    if endpoint.public_marker:
-        return True
-    if pattern.public_re is None:
-        return False
-    return bool(
-        pattern.public_re.search(endpoint.path) or pattern.public_re.search(endpoint.node.name)
-    )
 
 
 _KIND_RUNNERS = {
