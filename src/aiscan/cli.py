@@ -285,10 +285,12 @@ def _cmd_routes(args: argparse.Namespace) -> int:
 
     ruleset = load_rules([], builtin=True)
     spec: dict[str, Any] = {}
+    # The sibling check's regexes (token-scope-unchecked's endpoint pattern has its own).
     for rule in ruleset.rules:
         for pattern in rule.spec.get("patterns", ()):
-            if "endpoint" in pattern:
-                spec = pattern["endpoint"]
+            endpoint = pattern.get("endpoint")
+            if endpoint and "token-claims-unchecked" not in endpoint:
+                spec = endpoint
                 break
         if spec:
             break

@@ -249,3 +249,18 @@ def test_token_use_follows_dependencies_and_ignores_unverified_decodes() -> None
     assert "roles" not in uses["a"].claims
     assert uses["b"].decodes == ()
     assert uses["c"].decodes == (("jwt.decode", 8),) and "roles" in uses["c"].claims
+
+
+def test_routes_command_uses_missing_authorizations_regexes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The inventory shows what AIS302 sees: a /token endpoint is not public by design there
+    (only token-scope-unchecked's own regex calls it public)."""
+    (tmp_path / "app.py").write_text(
+        "from flask import Flask\n"
+        "app = Flask(__name__)\n\n"
+        "@app.post('/token/rotate')\ndef rotate():\n    return ''\n"
+    )
+    assert main(["routes", str(tmp_path), "--format", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["endpoints"]
+    assert row["public"] is False
