@@ -12,6 +12,8 @@ from pathlib import Path
 from aiscan._version import __version__
 from aiscan.config import Config, find_config
 from aiscan.engine.discovery import discover
+from aiscan.engine.environment import EnvironmentProblem
+from aiscan.engine.environment import resolve as resolve_environment
 from aiscan.engine.scanner import PerPathIgnore, run_files
 from aiscan.loader import RuleSet, load_rules
 from aiscan.model import ScanError, ScanResult
@@ -54,12 +56,16 @@ def scan(
     config: Config | None = None,
     jobs: int | None = None,
     root: str | os.PathLike[str] | None = None,
+    python: str | os.PathLike[str] | None = None,
+    venv: str | os.PathLike[str] | None = None,
 ) -> ScanResult:
     """Scan files and folders.
 
     ``rules`` defaults to the built-in pack plus the configuration's extra rule paths;
-    ``config`` defaults to ``[tool.aiscan]`` of the nearest pyproject.toml. Findings are in a
-    deterministic order whatever ``jobs`` is.
+    ``config`` defaults to ``[tool.aiscan]`` of the nearest pyproject.toml. Third-party modules
+    are looked up in the target environment: the interpreter ``python``, else the virtual
+    environment ``venv``, else the configuration's, else a ``.venv``/``venv`` at the root, else
+    the running interpreter. Findings are in a deterministic order whatever ``jobs`` is.
     """
     path_list = [Path(p) for p in paths]
     if not path_list:
@@ -82,12 +88,19 @@ def scan(
         PerPathIgnore(glob, ids, str(cfg_dir) if cfg_dir else "")
         for glob, ids in cfg.per_path_ignores.items()
     ]
+    if python is None and venv is None:
+        python, venv = (cfg.python or None), (cfg.venv or None)
+    try:
+        target = resolve_environment(base, python=python, venv=venv)
+    except EnvironmentProblem as exc:
+        raise UsageError(str(exc)) from exc
     out = run_files(
         found.files,
         ruleset,
         base,
         jobs=jobs if jobs is not None else cfg.jobs,
         per_path_ignores=ppi,
+        environment=target,
     )
     errors = list(out.errors)
     # A named path that cannot be scanned is reported and the rest of the scan goes on.
@@ -109,6 +122,7 @@ def scan(
         files_scanned=len(found.files),
         root=str(base),
         environment=environment_facts(),
+        target=target.facts(out.imports),
     )
 
 

@@ -66,6 +66,16 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="files that do not parse do not make the exit code 2",
     )
+    target = p.add_mutually_exclusive_group()
+    target.add_argument(
+        "--python",
+        metavar="PATH",
+        help="analyse against the packages of this interpreter (default: a .venv or venv at the "
+        "project root, else the interpreter running aiscan)",
+    )
+    target.add_argument(
+        "--venv", metavar="DIR", help="analyse against the packages of this virtual environment"
+    )
     p.add_argument("--show-suppressed", action="store_true", help="list suppressed findings")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
@@ -168,7 +178,14 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         builtin=config.builtin_rules and not args.no_builtin_rules,
     )
     _check_selectors(ruleset, file_config, args)
-    result = scan(args.paths, rules=ruleset, config=config, jobs=config.jobs)
+    result = scan(
+        args.paths,
+        rules=ruleset,
+        config=config,
+        jobs=config.jobs,
+        python=args.python,
+        venv=args.venv,
+    )
     report = _render(result, args, out_path)
     if out_path is None:
         sys.stdout.write(report)

@@ -27,6 +27,8 @@ _KNOWN_KEYS = frozenset(
         "per-path-ignores",
         "jobs",
         "allow-parse-errors",
+        "python",
+        "venv",
     }
 )
 
@@ -49,6 +51,10 @@ class Config:
     per_path_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     jobs: int = 0
     allow_parse_errors: bool = False
+    #: The target environment: an interpreter, or a virtual environment folder (relative paths
+    #: are relative to the configuration file's folder).
+    python: str = ""
+    venv: str = ""
     source: str = ""
 
     def merged(self, **overrides: Any) -> Config:
@@ -93,6 +99,14 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
         if not isinstance(data["jobs"], int) or isinstance(data["jobs"], bool) or data["jobs"] < 0:
             raise ConfigError(f"{path}: [tool.aiscan] jobs must be a whole number >= 0")
         kwargs["jobs"] = data["jobs"]
+    for key in ("python", "venv"):
+        if key in data:
+            if not isinstance(data[key], str) or not data[key]:
+                raise ConfigError(f"{path}: [tool.aiscan] {key} must be a path")
+            base = Path(path).parent if path else Path.cwd()
+            kwargs[key] = str(base / data[key])
+    if "python" in kwargs and "venv" in kwargs:
+        raise ConfigError(f"{path}: [tool.aiscan] give python or venv, not both")
     if "per-path-ignores" in data:
         table = data["per-path-ignores"]
         if not isinstance(table, dict):

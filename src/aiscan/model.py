@@ -167,6 +167,10 @@ class ScanResult:
     files_scanned: int
     root: str
     environment: Mapping[str, str] = field(default_factory=dict)
+    #: The environment the code was analysed against: ``python``, ``python_version``,
+    #: ``origin`` (how it was chosen) and ``distributions`` (name -> version of the installed
+    #: distributions the scanned code imports).
+    target: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def incomplete(self) -> bool:

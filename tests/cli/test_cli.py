@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +56,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 RULES = ["--rules", "rules", "--no-builtin-rules"]
+# The projects here have no virtual environment of their own: aiscan's interpreter is the target.
+ENV_LINE = (
+    f"Analysed against Python {platform.python_version()} "
+    f"(running interpreter: {sys.executable})\n"
+)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -111,6 +117,7 @@ def test_findings_exit_1_and_the_text_report(
         "    4 | mylib.fetch()\n"
         "      | ^^^^^^^^^^^^^\n"
         "\n"
+        f"{ENV_LINE}"
         "2 findings (1 warning, 1 note) in 2 files\n"
     )
 
@@ -118,7 +125,7 @@ def test_findings_exit_1_and_the_text_report(
 def test_no_findings_exit_0(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "scan", "clean.py", *RULES)
     assert code == EXIT_OK
-    assert out == "0 findings in 1 file\n"
+    assert out == f"{ENV_LINE}0 findings in 1 file\n"
 
 
 @pytest.mark.parametrize(
@@ -223,7 +230,7 @@ def test_show_suppressed(project: Path, capsys: pytest.CaptureFixture[str]) -> N
     )
     code, out, _ = run(capsys, "scan", ".", *RULES)
     assert code == EXIT_OK
-    assert out == "0 findings in 2 files; 1 suppressed\n"
+    assert out == f"{ENV_LINE}0 findings in 2 files; 1 suppressed\n"
     code, out, _ = run(capsys, "scan", ".", *RULES, "--show-suppressed")
     assert "(suppressed: sandboxed)" in out
 

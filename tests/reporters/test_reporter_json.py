@@ -135,6 +135,7 @@ def test_the_document(result: ScanResult, tmp_path: Path) -> None:
         "errors",
         "rules",
         "environment",
+        "target_environment",
     ]
     assert data["schema_version"] == "1"
     assert data["tool"] == {"name": "aiscan", "version": aiscan.__version__}

@@ -11,7 +11,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from astroid import nodes
+
 from aiscan.engine.context import FileContext, is_test_path
+from aiscan.engine.environment import Environment, activate, activated
 from aiscan.engine.names import clear_memo, set_scan_roots
 from aiscan.engine.project import (
     ModuleCache,
@@ -44,6 +47,8 @@ class FileResult:
     suppressed: tuple[Finding, ...] = ()
     errors: tuple[ScanError, ...] = ()
     analysed: bool = True
+    #: Top-level modules the file imports (absolute imports), for the environment report.
+    imports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,9 @@ class Analyzer:
             if note and not any(e.kind == "budget-exceeded" for e in errors):
                 errors.append(ScanError("budget-exceeded", rel, note, fatal=False))
         kept, suppressed, bad = _apply_suppressions(rel, source.text, findings)
-        return FileResult(tuple(kept), tuple(suppressed), tuple(errors) + tuple(bad))
+        return FileResult(
+            tuple(kept), tuple(suppressed), tuple(errors) + tuple(bad), imports=_imports(module)
+        )
 
     def _ignored_rules(self, rel: str, path: Path) -> set[str]:
         out: set[str] = set()
@@ -191,6 +198,16 @@ class Analyzer:
             if _glob_match(ppi.pattern, target):
                 out.update(ppi.rules)
         return out
+
+
+def _imports(module: nodes.Module) -> tuple[str, ...]:
+    names: set[str] = set()
+    for node in module.nodes_of_class((nodes.Import, nodes.ImportFrom)):
+        if isinstance(node, nodes.Import):
+            names.update(name.split(".", 1)[0] for name, _ in node.names)
+        elif not node.level and node.modname:
+            names.add(node.modname.split(".", 1)[0])
+    return tuple(sorted(names))
 
 
 def _glob_match(pattern: str, rel: str) -> bool:
@@ -257,13 +274,19 @@ _WORKER: Analyzer | None = None
 
 
 def _init_worker(
-    ruleset: RuleSet, root: str, roots: list[str], ppi: Sequence[PerPathIgnore], files: list[str]
+    ruleset: RuleSet,
+    root: str,
+    roots: list[str],
+    ppi: Sequence[PerPathIgnore],
+    files: list[str],
+    environment: Environment | None,
 ) -> None:
     global _WORKER
     sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
     set_scan_roots(roots)
     sys.path[:0] = [r for r in roots if r not in sys.path]
     install_fast_astroid()
+    activate(environment, roots)
     _WORKER = Analyzer(ruleset, Path(root), ppi, [Path(f) for f in files])
 
 
@@ -278,6 +301,7 @@ class RunOutput:
     suppressed: tuple[Finding, ...]
     errors: tuple[ScanError, ...]
     analysed: int
+    imports: tuple[str, ...] = ()
 
 
 def run_files(
@@ -287,8 +311,10 @@ def run_files(
     *,
     jobs: int = 0,
     per_path_ignores: Sequence[PerPathIgnore] = (),
+    environment: Environment | None = None,
 ) -> RunOutput:
-    """Analyse ``files``; the result does not depend on ``jobs``."""
+    """Analyse ``files`` against ``environment`` (default: the running interpreter's
+    packages); the result does not depend on ``jobs``."""
     jobs = jobs or (os.cpu_count() or 1)
     # The project root too: folders without __init__.py under it import as namespace
     # packages (import helpers.utils from a sibling folder).
@@ -301,7 +327,7 @@ def run_files(
         sys.setrecursionlimit(max(saved, _RECURSION_LIMIT))
         forget_project_modules(roots)
         try:
-            with import_path(roots), fast_astroid():
+            with import_path(roots), fast_astroid(), activated(environment, roots):
                 analyzer = Analyzer(ruleset, root, per_path_ignores, files)
                 results = [analyzer.analyse(p) for p in files]
         finally:
@@ -313,14 +339,23 @@ def run_files(
         with ProcessPoolExecutor(
             max_workers=workers,
             initializer=_init_worker,
-            initargs=(ruleset, str(root), roots, tuple(per_path_ignores), [str(f) for f in files]),
+            initargs=(
+                ruleset,
+                str(root),
+                roots,
+                tuple(per_path_ignores),
+                [str(f) for f in files],
+                environment,
+            ),
         ) as pool:
             results = list(pool.map(_work, [str(p) for p in files], chunksize=chunk))
     findings: list[Finding] = []
     suppressed: list[Finding] = []
     errors: list[ScanError] = []
     analysed = 0
+    imports: set[str] = set()
     for res in results:
+        imports.update(res.imports)
         findings.extend(res.findings)
         suppressed.extend(res.suppressed)
         errors.extend(res.errors)
@@ -328,4 +363,6 @@ def run_files(
     findings = _dedupe(findings)
     suppressed = _dedupe(suppressed)
     errors.sort(key=ScanError.sort_key)
-    return RunOutput(tuple(findings), tuple(suppressed), tuple(errors), analysed)
+    return RunOutput(
+        tuple(findings), tuple(suppressed), tuple(errors), analysed, tuple(sorted(imports))
+    )

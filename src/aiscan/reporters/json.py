@@ -40,6 +40,7 @@ def to_json_value(result: ScanResult) -> dict[str, Any]:
         "errors": [_error(e) for e in result.errors],
         "rules": [_rule(r) for r in result.rules],
         "environment": dict(result.environment),
+        "target_environment": dict(result.target),
     }
 
 

@@ -104,6 +104,7 @@ def build_log(result: ScanResult) -> Any:
         # cannot hold, so it is a dict; serialize_om writes mappings as they are.
         properties={
             "environment": dict(result.environment),
+            **({"targetEnvironment": dict(result.target)} if result.target else {}),
             "filesScanned": result.files_scanned,
             "suppressedCount": len(result.suppressed),
         },

@@ -49,8 +49,31 @@ def render_text(result: ScanResult, *, color: bool = False, show_suppressed: boo
             out.append(_error(error, style))
         out.append("")
 
+    target = environment_line(result)
+    if target:
+        out.append(target)
     out.append(summary_line(result))
     return "\n".join(out) + "\n"
+
+
+def environment_line(result: ScanResult, limit: int = 8) -> str:
+    """E.g. ``Analysed against Python 3.11.7 (.venv at the project root: /p/.venv/bin/python);
+    imports resolved in: PyJWT 2.8.0, requests 2.32.3``."""
+    target = result.target
+    if not target:
+        return ""
+    text = (
+        f"Analysed against Python {target.get('python_version', '?')} "
+        f"({target.get('origin', '?')}: {_clean(str(target.get('python', '?')))})"
+    )
+    dists = target.get("distributions")
+    if isinstance(dists, dict) and dists:
+        items = [f"{_clean(str(name))} {_clean(str(version))}" for name, version in dists.items()]
+        shown = ", ".join(items[:limit])
+        if len(items) > limit:
+            shown += f" and {len(items) - limit} more"
+        text += f"; installed packages it imports: {shown}"
+    return text
 
 
 def summary_line(result: ScanResult) -> str:

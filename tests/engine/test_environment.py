@@ -1,0 +1,201 @@
+"""The target environment: which interpreter's packages a scan is analysed against."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import astroid
+import pytest
+
+from aiscan import scan
+from aiscan.api import UsageError
+from aiscan.cli import main
+from aiscan.config import Config
+from aiscan.engine import environment
+from aiscan.engine.environment import EnvironmentProblem, activated, canonical, probe, resolve
+
+
+def _make_venv(where: Path) -> Path:
+    """A virtual environment with one hand-made distribution, ``fake-dist`` 1.2.3, which
+    installs the module ``fakemod`` (so that its import name differs from its name)."""
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(where)], check=True, timeout=120
+    )
+    site = next(where.glob("lib/python*/site-packages"))
+    (site / "fakemod").mkdir()
+    (site / "fakemod" / "__init__.py").write_text("def real(x):\n    return x\n")
+    info = site / "fake_dist-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-dist\nVersion: 1.2.3\n")
+    (info / "top_level.txt").write_text("fakemod\n")
+    return where
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _make_venv(tmp_path_factory.mktemp("env") / "venv")
+
+
+def test_the_running_interpreter_knows_its_own_packages() -> None:
+    env = environment.running()
+    assert env.is_running
+    assert Path(env.python) == Path(sys.executable)
+    assert env.version == tuple(sys.version_info[:3])
+    assert env.is_stdlib("json") and env.is_stdlib("os.path") and env.is_stdlib("__future__")
+    assert not env.is_stdlib("yaml")
+    # Import names that differ from distribution names come from the metadata.
+    assert env.distributions_of("yaml") == ("PyYAML",)
+    assert env.distributions_of("jwt.algorithms") == ("PyJWT",)
+    assert env.version_of("pyyaml") == env.distributions["PyYAML"]
+    assert env.is_installed("astroid") and not env.is_installed("surely_not_installed_xyz")
+
+
+def test_a_virtual_environment_is_asked_for_its_packages(venv: Path) -> None:
+    env = resolve(None, venv=venv)
+    assert not env.is_running and env.origin == "--venv"
+    assert env.distributions_of("fakemod") == ("fake-dist",)
+    assert env.version_of("Fake_Dist") == "1.2.3"
+    assert env.describe("fakemod.sub") == "fake-dist 1.2.3"
+    assert env.describe("json") == f"Python {env.version_text}"
+    # aiscan's own packages are not in it.
+    assert not env.distributions_of("astroid") and not env.is_installed("astroid")
+    assert env.is_installed("fakemod")
+    assert env.facts(["fakemod", "json", "astroid"])["distributions"] == {"fake-dist": "1.2.3"}
+
+
+def test_python_and_venv_name_the_same_environment(venv: Path) -> None:
+    by_python = resolve(None, python=venv / "bin" / "python")
+    assert by_python.origin == "--python"
+    assert by_python.distributions == resolve(None, venv=venv).distributions
+
+
+def test_a_venv_at_the_project_root_is_the_default(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    assert resolve(project).is_running
+    _make_venv(project / ".venv")
+    env = resolve(project)
+    assert env.origin == ".venv at the project root"
+    assert env.distributions_of("fakemod") == ("fake-dist",)
+
+
+def test_bad_targets_are_one_clear_message(tmp_path: Path, venv: Path) -> None:
+    with pytest.raises(EnvironmentProblem, match="no such interpreter"):
+        probe(tmp_path / "nope" / "python", "--python")
+    with pytest.raises(EnvironmentProblem, match="is a folder"):
+        probe(tmp_path, "--python")
+    with pytest.raises(EnvironmentProblem, match="not a virtual environment"):
+        resolve(None, venv=tmp_path)
+    with pytest.raises(EnvironmentProblem, match="not both"):
+        resolve(None, python=venv / "bin" / "python", venv=venv)
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\necho boom >&2\nexit 3\n")
+    broken.chmod(0o755)
+    with pytest.raises(EnvironmentProblem, match=r"failed \(exit 3\): boom"):
+        probe(broken, "--python")
+
+
+def test_astroid_finds_third_party_modules_in_the_target_only_while_active(venv: Path) -> None:
+    env = resolve(None, venv=venv)
+    with activated(env):
+        assert environment.current() is env
+        module = astroid.MANAGER.ast_from_module_name("fakemod")
+        assert module.file is not None and module.file.startswith(str(venv))
+        assert "real" in module.locals
+        # aiscan's own site-packages are not searched for the target's code.
+        with pytest.raises(astroid.AstroidBuildingError):
+            astroid.MANAGER.ast_from_module_name("networkx")
+    assert environment.current().is_running
+    with pytest.raises(astroid.AstroidBuildingError):
+        astroid.MANAGER.ast_from_module_name("fakemod")
+
+
+def _project(tmp_path: Path) -> Path:
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "main.py").write_text(
+        textwrap.dedent(
+            """\
+            import json
+            import fakemod
+            import yaml
+
+            print(fakemod.real(json.dumps({})), yaml)
+            """
+        )
+    )
+    return project
+
+
+def test_the_report_names_the_environment_and_the_versions_that_mattered(
+    tmp_path: Path, venv: Path
+) -> None:
+    project = _project(tmp_path)
+    result = scan([project], config=Config(), venv=venv)
+    assert result.target["origin"] == "--venv"
+    assert result.target["python"] == str((venv / "bin" / "python").absolute())
+    # Only what the code imports, and only what the environment has.
+    assert result.target["distributions"] == {"fake-dist": "1.2.3"}
+    sarif = json.loads(result.to_sarif())
+    assert sarif["runs"][0]["properties"]["targetEnvironment"] == dict(result.target)
+    assert json.loads(result.to_json())["target_environment"] == dict(result.target)
+    # The same with worker processes.
+    for name in ("a.py", "b.py", "c.py", "d.py"):
+        (project / name).write_text("import fakemod\n")
+    assert scan([project], config=Config(), venv=venv, jobs=2).target == result.target
+
+
+def test_the_configuration_can_name_the_target(tmp_path: Path, venv: Path) -> None:
+    project = _project(tmp_path)
+    (project / "pyproject.toml").write_text(f'[tool.aiscan]\nvenv = "{venv}"\n')
+    assert scan([project]).target["origin"] == "--venv"
+    with pytest.raises(UsageError, match="not a virtual environment"):
+        scan([project], venv=tmp_path)
+
+
+_RULE = """\
+id: CUS900
+name: fake-call
+category: insecure-tls
+cwe: [295]
+severity: note
+confidence: high
+message: "{callee} is called"
+summary: A custom rule for the environment tests.
+docs:
+  why: Because.
+  bad: fakemod.real(1)
+  good: fakemod.other(1)
+since: 0.1.0
+mode: pattern
+patterns:
+  - call: [fakemod.real]
+"""
+
+
+def test_cli_options(tmp_path: Path, venv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = _project(tmp_path)
+    rule = tmp_path / "fake-call.yaml"
+    rule.write_text(_RULE)
+    args = ["--no-builtin-rules", "--rules", str(rule), "--exit-zero"]
+    code = main(["scan", str(project), "--venv", str(venv), *args])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "CUS900  fakemod.real is called" in out
+    assert "Analysed against Python " in out and "(--venv: " in out
+    assert "installed packages it imports: fake-dist 1.2.3" in out
+    code = main(["scan", str(project), "--python", str(tmp_path / "missing")])
+    assert code == 2
+    assert "no such interpreter" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["scan", str(project), "--python", "x", "--venv", "y"])
+    assert info.value.code == 2
+
+
+def test_canonical_names() -> None:
+    assert canonical("PyYAML") == canonical("pyyaml") == "pyyaml"
+    assert canonical("python_dateutil") == canonical("Python.Dateutil") == "python-dateutil"
