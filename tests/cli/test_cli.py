@@ -58,8 +58,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 RULES = ["--rules", "rules", "--no-builtin-rules"]
 # The projects here have no virtual environment of their own: aiscan's interpreter is the target.
 ENV_LINE = (
-    f"Analysed against Python {platform.python_version()} "
-    f"(running interpreter: {sys.executable})\n"
+    f"Analysed against Python {platform.python_version()} (running interpreter: {sys.executable})\n"
 )
 
 

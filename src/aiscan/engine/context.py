@@ -85,14 +85,20 @@ class FileContext:
         return cached
 
     def _is_django_view(self, func: nodes.FunctionDef) -> bool:
-        parent = func.parent
-        if isinstance(parent, nodes.ClassDef):
-            if func.name not in _HTTP_METHOD_NAMES:
-                return False
-            return any(_base_name(b) in _DJANGO_VIEW_BASES for b in parent.bases)
-        args = func.args.args or []
-        is_views_module = PurePosixPath(self.path).name in ("views.py", "api.py")
-        return bool(is_views_module and args and args[0].name == "request")
+        return is_django_view(func, self.path)
+
+
+def is_django_view(func: nodes.FunctionDef, path: str) -> bool:
+    """A method named for an HTTP verb on a Django/DRF view class, or a function in a views.py
+    (or api.py) module whose first parameter is ``request``."""
+    parent = func.parent
+    if isinstance(parent, nodes.ClassDef):
+        if func.name not in _HTTP_METHOD_NAMES:
+            return False
+        return any(_base_name(b) in _DJANGO_VIEW_BASES for b in parent.bases)
+    args = func.args.args or []
+    is_views_module = PurePosixPath(path).name in ("views.py", "api.py")
+    return bool(is_views_module and args and args[0].name == "request")
 
 
 def _base_name(node: nodes.NodeNG) -> str:

@@ -3,6 +3,7 @@ bottom-up over its strongly connected components."""
 
 from __future__ import annotations
 
+import functools
 import linecache
 import logging
 import re
@@ -15,6 +16,7 @@ import networkx as nx
 from astroid import nodes
 
 from aiscan.engine.consts import evaluate
+from aiscan.engine.context import is_django_view, route_decorated
 from aiscan.engine.dataflow import (
     CONST_KEY,
     BudgetExceeded,
@@ -276,6 +278,14 @@ class TaintEngine:
                 if src.kind == "parameter" and src.framework == "click"
             }
         )
+        # Exception sources: the caught types, the source's label, the registering methods.
+        self.exception_sources = [
+            (src.names, src.label, src.handlers)
+            for s in specs
+            for src in s.sources
+            if src.kind == "exception" and src.names is not None
+        ]
+        self._error_handler_memo: dict[int, tuple[nodes.FunctionDef, frozenset[str]]] = {}
         # The sinks that are not calls, checked at every return and store.
         self._return_sinks = [(sp, sk) for sp in self.specs for sk in sp.sinks if sk.returns]
         self._store_sinks = [(sp, sk) for sp in self.specs for sk in sp.sinks if sk.stores]
@@ -354,7 +364,15 @@ class TaintEngine:
                     + "|".join(map(re.escape, tainted_globals))
                     + r")\b"
                 )
-            functions = [f for f in functions if _text_matches(f, lines, regex)]
+            methods = self._handler_methods() if self.exception_sources else frozenset()
+            functions = [
+                f
+                for f in functions
+                if _text_matches(f, lines, regex)
+                # An error handler registered by a call elsewhere in the module
+                # (app.register_error_handler(Exception, on_error)) is given the exception.
+                or (methods and _error_registrations(f, methods, any_type=True))
+            ]
         self.ensure_summaries(functions)
         findings = list(module_summary.findings)
         for func in functions:
@@ -741,6 +759,15 @@ class TaintEngine:
         origin_taint = analysis.param_taint(func, name)
         if not isinstance(func, nodes.FunctionDef):
             return origin_taint
+        if self.exception_sources and index == len(analysis.param_names) - 1:
+            labels = self.error_handler_labels(func)
+            if labels:
+                # The exception an error handler is given is its last parameter (Flask passes
+                # only it; Starlette passes the request first).
+                key = node_key(analysis.path, param, f"the exception {name}")
+                analysis.graph.add_node(key)
+                origins = [Origin("source", label, key) for label in sorted(labels)]
+                return merge([Taint.of(origins, at=frozenset({key})), origin_taint]) or origin_taint
         if self.click_source_labels and click_command(func):
             key = node_key(analysis.path, param, f"command-line parameter {name}")
             analysis.graph.add_node(key)
@@ -872,6 +899,9 @@ class TaintEngine:
     ) -> Taint | None:
         if _argparse_typed(node):
             return None
+        for spec in self.specs:
+            if node.attrname in spec.clean_attributes:
+                base = base.with_guard(spec.sanitizer_tag)
         return base
 
     def field_owner(self, analysis: FunctionAnalysis) -> nodes.ClassDef | None:
@@ -891,7 +921,44 @@ class TaintEngine:
     def exception_taint(
         self, analysis: FunctionAnalysis, handler: nodes.ExceptHandler
     ) -> Taint | None:
-        return None
+        """``except Exception as e``: ``e`` is a source for the rules whose exception
+        sources list a type the clause catches (directly or in a tuple)."""
+        if not self.exception_sources or handler.type is None or handler.name is None:
+            return None
+        labels = self._exception_labels(handler.type)
+        if not labels:
+            return None
+        name = str(handler.name.name)
+        key = node_key(analysis.path, handler.name, f"the exception {name}")
+        analysis.graph.add_node(key)
+        origins = [Origin("source", label, key) for label in labels]
+        return Taint.of(origins, at=frozenset({key}))
+
+    def _exception_labels(self, caught: nodes.NodeNG) -> list[str]:
+        types = caught.elts if isinstance(caught, nodes.Tuple) else [caught]
+        labels: list[str] = []
+        for index, label, _ in self.exception_sources:
+            if any(index.match(names_of(t)) is not None for t in types) and label not in labels:
+                labels.append(label)
+        return labels
+
+    def error_handler_labels(self, func: nodes.FunctionDef) -> frozenset[str]:
+        """The exception-source labels ``func`` is registered as an error handler for
+        (``@app.errorhandler(Exception)``, ``app.add_exception_handler(Exception, func)``);
+        an empty set for any other function, or one registered for other errors only."""
+        memo = self._error_handler_memo.get(id(func))
+        if memo is not None and memo[0] is func:
+            return memo[1]
+        labels: set[str] = set()
+        if self.exception_sources:
+            for registered in _error_registrations(func, self._handler_methods()):
+                labels.update(self._exception_labels(registered))
+        result = frozenset(labels)
+        self._error_handler_memo[id(func)] = (func, result)
+        return result
+
+    def _handler_methods(self) -> frozenset[str]:
+        return frozenset(m for _, _, methods in self.exception_sources for m in methods)
 
     def guard_facts(self, analysis: FunctionAnalysis, test: nodes.NodeNG) -> GuardFacts:
         return guard_facts(test, self._validator_call_facts)
@@ -1153,16 +1220,36 @@ class TaintEngine:
         if not sinks or stmt.value is None:
             return
         func = analysis.scope
-        if not isinstance(func, nodes.FunctionDef) or not html_view(func):
+        if not isinstance(func, nodes.FunctionDef):
             return
-        body = returned_text(stmt.value)
-        if body is None:
-            return
-        taint = value if body is stmt.value else analysis.eval(body)
-        if taint is None:
-            return
-        for spec, sink in sinks:
-            self.report(spec, analysis, stmt, taint, sink.label, text=sink.text)
+        html = [(spec, sink) for spec, sink in sinks if sink.returns == "html"]
+        if html and html_view(func):
+            body = returned_text(stmt.value)
+            taint = None
+            if body is not None:
+                taint = value if body is stmt.value else analysis.eval(body)
+            if taint is not None:
+                for spec, sink in html:
+                    self.report(spec, analysis, stmt, taint, sink.label, text=sink.text)
+        whole = [(spec, sink) for spec, sink in sinks if sink.returns == "any"]
+        if whole and value is not None and self._responds(analysis, func):
+            content: Taint | None = value
+            if isinstance(stmt.value, nodes.Tuple) and stmt.value.elts:
+                # (body, status) or (body, status, headers): the status is not content.
+                content = analysis.eval(stmt.value.elts[0])
+            if content is None:
+                return
+            for spec, sink in whole:
+                self.report(spec, analysis, stmt, content, sink.label, text=sink.text)
+
+    def _responds(self, analysis: FunctionAnalysis, func: nodes.FunctionDef) -> bool:
+        """What ``func`` returns is sent to the client: a route handler, a Django view, or an
+        error handler the app registered."""
+        if route_decorated(func) or is_django_view(func, analysis.path):
+            return True
+        if self.exception_sources:
+            return bool(_error_registrations(func, self._handler_methods(), any_type=True))
+        return False
 
     def check_store(
         self,
@@ -1673,6 +1760,46 @@ def _nested(func: nodes.FunctionDef) -> bool:
             return True
         parent = parent.parent
     return False
+
+
+def _error_registrations(
+    func: nodes.FunctionDef, methods: frozenset[str], *, any_type: bool = False
+) -> list[nodes.NodeNG]:
+    """The exception types ``func`` is registered to handle: ``@app.errorhandler(T)`` /
+    ``@app.exception_handler(T)`` on it, or ``app.register_error_handler(T, func)`` /
+    ``app.add_exception_handler(T, func)`` in its module. With ``any_type``, a registration
+    for a status code counts too (its value is still a response)."""
+    found: list[nodes.NodeNG] = []
+    if not methods:
+        return found
+    for deco in func.decorators.nodes if func.decorators is not None else ():
+        if (
+            isinstance(deco, nodes.Call)
+            and isinstance(deco.func, nodes.Attribute)
+            and deco.func.attrname in methods
+            and deco.args
+        ):
+            found.append(deco.args[0])
+    if isinstance(func.parent, nodes.Module):
+        for call in _registration_calls(func.parent, methods):
+            if (
+                len(call.args) >= 2
+                and isinstance(call.args[1], nodes.Name)
+                and call.args[1].name == func.name
+            ):
+                found.append(call.args[0])
+    if any_type:
+        return found
+    return [t for t in found if not isinstance(t, nodes.Const)]
+
+
+@functools.lru_cache(maxsize=8)
+def _registration_calls(module: nodes.Module, methods: frozenset[str]) -> list[nodes.Call]:
+    return [
+        node
+        for node in module.nodes_of_class(nodes.Call)
+        if isinstance(node.func, nodes.Attribute) and node.func.attrname in methods
+    ]
 
 
 def _is_method(func: nodes.NodeNG) -> bool:

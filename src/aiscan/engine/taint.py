@@ -316,7 +316,7 @@ class SinkSpec:
     # interpolated into for such a sink (or any sink) to count.
     methods: frozenset[str] = frozenset()
     text: str | None = None
-    # return: {response: html}: what a web handler returns as its response body.
+    # return: {response: html|any}: what a web handler returns as its response body.
     returns: str | None = None
     # store: assignments into these objects (obj[key] = value, obj.key = value).
     stores: NameIndex | None = None
@@ -327,11 +327,13 @@ class SinkSpec:
 
 @dataclass
 class SourceSpec:
-    kind: str  # "call" | "attribute" | "parameter"
+    kind: str  # "call" | "attribute" | "parameter" | "exception"
     names: NameIndex | None
     label: str
     framework: str = "any"
     raw_names: tuple[str, ...] = ()
+    # exception: the methods that register an error handler (errorhandler, exception_handler).
+    handlers: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -359,6 +361,8 @@ class TaintRuleSpec:
     clauses: frozenset[str] | None = None
     # Guard kinds that are not safe in general but are for this rule (guards.accept-kinds).
     accept_kinds: frozenset[str] = frozenset()
+    # Attribute names whose value is clean for this rule (sanitizers: attribute-name).
+    clean_attributes: frozenset[str] = frozenset()
 
     @property
     def sanitizer_tag(self) -> str:
@@ -416,6 +420,8 @@ def source_label(item: Mapping[str, Any]) -> str:
     for key in ("call", "attribute"):
         if key in item:
             return f"{key}:{','.join(item[key])}"
+    if "exception" in item:
+        return f"exception:{','.join(item['exception']['types'])}"
     return f"parameter:{item.get('parameter', {}).get('framework', 'any')}"
 
 
@@ -437,6 +443,17 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
                     _names(item["attribute"]),
                     label,
                     raw_names=tuple(item["attribute"]),
+                )
+            )
+        elif "exception" in item:
+            types = list(item["exception"]["types"])
+            sources.append(
+                SourceSpec(
+                    "exception",
+                    _names(types),
+                    label,
+                    raw_names=tuple(types),
+                    handlers=frozenset(item["exception"].get("handlers", ())),
                 )
             )
         else:
@@ -501,4 +518,7 @@ def compile_taint_rule(rule: Rule) -> TaintRuleSpec:
         propagators=propagators,
         clauses=frozenset(spec["interpolation"]["clauses"]) if "interpolation" in spec else None,
         accept_kinds=frozenset(guards.get("accept-kinds", ())),
+        clean_attributes=frozenset(
+            n for item in spec.get("sanitizers", ()) for n in item.get("attribute-name", ())
+        ),
     )

@@ -154,6 +154,7 @@ class ContextCondition:
     def __init__(self, spec: Mapping[str, Any]) -> None:
         self.spec = dict(spec)
         self.function_re = _opt_re(spec.get("function-regex"))
+        self.not_function_re = _opt_re(spec.get("not-function-regex"))
         self.purpose_re = _opt_re(spec.get("purpose-regex"))
         self.not_purpose_re = _opt_re(spec.get("not-purpose-regex"))
         self.caller_purpose_re = _opt_re(spec.get("caller-purpose-regex"))
@@ -176,6 +177,7 @@ class ContextCondition:
         if (
             "route-handler" in spec
             or self.function_re is not None
+            or self.not_function_re is not None
             or self.body_re is not None
             or self.not_body_re is not None
         ):
@@ -184,6 +186,9 @@ class ContextCondition:
             return False
         if self.function_re is not None:
             if func is None or not self.function_re.search(str(func.name)):
+                return False
+        if self.not_function_re is not None:
+            if func is not None and self.not_function_re.search(str(func.name)):
                 return False
         if self.body_re is not None or self.not_body_re is not None:
             # The enclosing function's code, decorators included, comments left out.

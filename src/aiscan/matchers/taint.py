@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from astroid import nodes
+
 from aiscan.engine.context import FileContext, is_test_path
 from aiscan.engine.summaries import FileBudgetExceeded, TaintEngine
 from aiscan.engine.taint import TaintRuleSpec, compile_taint_rule
@@ -50,8 +52,15 @@ class SharedTaint:
         words: set[str] = set()
         for spec in self.specs:
             words |= source_words(spec)
+            for source in spec.sources:
+                # A function registered as an error handler gets the exception as a parameter.
+                words |= source.handlers
         parts = [r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b"] if words else []
-        if any(s.kind == "parameter" for spec in self.specs for s in spec.sources):
+        # A handler whose return value is a sink must be analysed even when the data comes
+        # from a helper it calls (return build_error_page()).
+        if any(s.kind == "parameter" for spec in self.specs for s in spec.sources) or any(
+            sink.returns == "any" for spec in self.specs for sink in spec.sinks
+        ):
             parts.append(HANDLER_REGEX)
         self.roots_regex = re.compile("|".join(parts)) if parts else None
         self.engine.source_text_regex = self.roots_regex
@@ -94,6 +103,9 @@ class TaintMatcher:
         where = rule.spec.get("where", {})
         self.test_file: bool | None = where.get("test-file")
         self.file_regex = re.compile(where["file-regex"]) if "file-regex" in where else None
+        self.not_function_regex = (
+            re.compile(where["not-function-regex"]) if "not-function-regex" in where else None
+        )
 
     def prefilter(self) -> Prefilter:
         """A file can start a flow only if it holds a source: the source's module and object
@@ -133,10 +145,24 @@ class TaintMatcher:
                 continue
             if self.file_regex is not None and not self.file_regex.search(finding.path):
                 continue
+            if self.not_function_regex is not None and finding.path == ctx.path:
+                func = _function_at(ctx, finding.line)
+                if func is not None and self.not_function_regex.search(str(func.name)):
+                    continue
             yield finding
 
     def budget_note(self) -> str | None:
         return self.shared.error()
+
+
+def _function_at(ctx: FileContext, line: int) -> nodes.FunctionDef | None:
+    """The innermost function whose body holds ``line``."""
+    best: nodes.FunctionDef | None = None
+    for func in ctx.module.nodes_of_class(nodes.FunctionDef):
+        start, end = int(func.fromlineno or 0), int(func.tolineno or 0)
+        if start <= line <= end and (best is None or start >= int(best.fromlineno or 0)):
+            best = func
+    return best
 
 
 def build_taint_matchers(
