@@ -261,3 +261,32 @@ def search_logs() -> Any:
 @debug_bp.get("/token")
 def inspect_token() -> Any:
     return jsonify(claims=auth.debug_token_claims(request.args.get("token", "")))
+
+
+
+@bp.get("/orders/<int:order_id>/status")
+@auth.login_required
+def order_status(order_id: int) -> Any:
+    """The status of one of the customer's orders."""
+    try:
+        order = get_store().order_for_user(g.user_id, order_id)
+    except Exception as exc:
+        return jsonify(error=f"could not read the order: {exc}"), 500
+    if order is None:
+        return jsonify(error="no such order"), 404
+    return jsonify(status=order["status"])
+
+
+@bp.get("/orders/<int:order_id>/total")
+@auth.login_required
+def order_total(order_id: int) -> Any:
+    """The total of one of the customer's orders."""
+    try:
+        order = get_store().order_for_user(g.user_id, order_id)
+    except Exception:
+        incident = uuid.uuid4().hex
+        log.exception("reading order %s failed (incident %s)", order_id, incident)
+        return jsonify(error="internal error", incident=incident), 500
+    if order is None:
+        return jsonify(error="no such order"), 404
+    return jsonify(total_cents=order["total_cents"])

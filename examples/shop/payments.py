@@ -83,3 +83,34 @@ def notify_fulfilment(settings: Settings, order_id: int, items: list[dict[str, A
     if response.status_code >= 400:
         log.error("fulfilment rejected order %s: HTTP %s", order_id, response.status_code)
         response.raise_for_status()
+
+
+def charge_status(settings: Settings, charge_id: str) -> str | None:
+    """The provider's status of a charge ("succeeded", "pending", "failed"), or None."""
+    try:
+        response = requests.get(
+            f"{settings.payment_api_base}/v1/charges/{charge_id}",
+            auth=(settings.payment_api_key, ""),
+            timeout=settings.http_timeout,
+        )
+        response.raise_for_status()
+        status: str = response.json()["status"]
+        return status
+    except Exception:
+        return None
+
+
+def refund_status(settings: Settings, refund_id: str) -> str | None:
+    """The provider's status of a refund, or None when the provider cannot say."""
+    try:
+        response = requests.get(
+            f"{settings.payment_api_base}/v1/refunds/{refund_id}",
+            auth=(settings.payment_api_key, ""),
+            timeout=settings.http_timeout,
+        )
+        response.raise_for_status()
+        status: str = response.json()["status"]
+        return status
+    except requests.RequestException:
+        log.warning("status of refund %s unavailable", refund_id, exc_info=True)
+        return None

@@ -6,7 +6,7 @@ import hashlib
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 # The only columns a client may sort orders by, mapped to their SQL.
 ORDER_SORT_COLUMNS = {
@@ -125,3 +125,21 @@ class Store:
                 "INSERT INTO reset_tokens (digest, user_id, expires_at) VALUES (?, ?, ?)",
                 (digest, user_id, int(time.time()) + ttl_seconds),
             )
+
+    # --- exports -----------------------------------------------------------------------------
+
+    def export_paid_orders(self, out: IO[str]) -> None:
+        """Every paid order as CSV lines, for the accountants' monthly export."""
+        cur = self.conn.execute(
+            "SELECT id, user_id, total_cents, created_at FROM orders WHERE status = 'paid'"
+        )
+        for row in cur.fetchall():
+            out.write(f"{row['id']},{row['user_id']},{row['total_cents']},{row['created_at']}\n")
+
+    def export_refunded_orders(self, out: IO[str]) -> None:
+        """Every refunded order as CSV lines, streamed from the cursor row by row."""
+        cur = self.conn.execute(
+            "SELECT id, user_id, total_cents, created_at FROM orders WHERE status = 'refunded'"
+        )
+        for row in cur:
+            out.write(f"{row['id']},{row['user_id']},{row['total_cents']},{row['created_at']}\n")

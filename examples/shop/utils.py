@@ -73,3 +73,29 @@ def send_mail(host: str, sender: str, to: str, subject: str, body: str) -> None:
     with smtplib.SMTP(host, 587, timeout=15) as smtp:
         smtp.starttls(context=ssl.create_default_context())
         smtp.send_message(message)
+
+
+def display_price(price_cents: int) -> str:
+    """A product's price for the storefront: "19.99 EUR"."""
+    return f"{price_cents / 100:.2f} EUR"
+
+
+def feed_price(price_cents: int, vat_rate: float = 0.19) -> float:
+    """The gross price in euros, for the shopping feed export."""
+    return price_cents / 100 * (1 + vat_rate)
+
+
+def catalogue_yaml(products: list[dict[str, Any]]) -> str:
+    """The catalogue as YAML, for the partner feed."""
+    import yaml
+
+    return yaml.safe_dump(products, sort_keys=True)
+
+
+def catalogue_json(products: list[dict[str, Any]]) -> str:
+    """The catalogue as JSON, with orjson when it happens to be installed."""
+    try:
+        import orjson
+    except ImportError:
+        return json.dumps(products, sort_keys=True)
+    return orjson.dumps(products, option=orjson.OPT_SORT_KEYS).decode()

@@ -1064,7 +1064,9 @@ class TaintEngine:
             value = merge([*positional, *keywords.values()])
             if value is None:
                 return None
-            for tag in tags:
+            # A sanitizer for one rule may be a sink of another (jsonify escapes HTML and
+            # sends exception text): the rules that reported here keep their tags too.
+            for tag in sorted({*tags, *reported}):
                 value = value.with_guard(tag)
             return analysis.step(value, call, label)
         if names & _CONVERTERS:
