@@ -114,3 +114,23 @@ def refund_status(settings: Settings, refund_id: str) -> str | None:
     except requests.RequestException:
         log.warning("status of refund %s unavailable", refund_id, exc_info=True)
         return None
+
+
+def payout_failure_reason(settings: Settings, payout_id: str) -> str:
+    """Why the provider turned a payout down, in the words of its HTTP status."""
+    response = requests.get(
+        f"{settings.payment_api_base}/v1/payouts/{payout_id}", timeout=settings.http_timeout
+    )
+    if response.ok:
+        return ""
+    return response.statusText
+
+
+def refund_failure_reason(settings: Settings, refund_id: str) -> str:
+    """Why the provider turned a refund down, in the words of its HTTP status."""
+    response = requests.get(
+        f"{settings.payment_api_base}/v1/refunds/{refund_id}", timeout=settings.http_timeout
+    )
+    if response.ok:
+        return ""
+    return response.reason

@@ -199,3 +199,19 @@ def test_cli_options(tmp_path: Path, venv: Path, capsys: pytest.CaptureFixture[s
 def test_canonical_names() -> None:
     assert canonical("PyYAML") == canonical("pyyaml") == "pyyaml"
     assert canonical("python_dateutil") == canonical("Python.Dateutil") == "python-dateutil"
+
+
+def test_a_virtual_environment_inside_the_project_is_not_project_code(tmp_path: Path) -> None:
+    from aiscan.engine.names import _inside_scan, set_scan_roots
+
+    lib = tmp_path / ".venv" / "lib" / "python3.11" / "site-packages" / "requests" / "api.py"
+    own = tmp_path / "app" / "views.py"
+    for path in (lib, own):
+        path.parent.mkdir(parents=True)
+        path.write_text("")
+    set_scan_roots([str(tmp_path)])
+    try:
+        assert _inside_scan(str(own))
+        assert not _inside_scan(str(lib))
+    finally:
+        set_scan_roots([])

@@ -242,7 +242,16 @@ def _inside_scan(path: str | None) -> bool:
     if not path:
         return False
     real = os.path.realpath(path)
-    return any(real == r or real.startswith(r + os.sep) for r in _SCAN_ROOTS)
+    for root in _SCAN_ROOTS:
+        if real == root or real.startswith(root + os.sep):
+            # A virtual environment inside the project (.venv/lib/python3.x/site-packages)
+            # holds libraries, not the project's code.
+            inner = real[len(root) :].split(os.sep)
+            return not any(part in _LIBRARY_FOLDERS for part in inner)
+    return False
+
+
+_LIBRARY_FOLDERS = frozenset({"site-packages", "dist-packages"})
 
 
 @functools.cache
