@@ -202,7 +202,7 @@ def test_canonical_names() -> None:
 
 
 def test_a_virtual_environment_inside_the_project_is_not_project_code(tmp_path: Path) -> None:
-    from aiscan.engine.names import _inside_scan, set_scan_roots
+    from aiscan.engine.names import inside_scan, set_scan_roots
 
     lib = tmp_path / ".venv" / "lib" / "python3.11" / "site-packages" / "requests" / "api.py"
     own = tmp_path / "app" / "views.py"
@@ -211,7 +211,7 @@ def test_a_virtual_environment_inside_the_project_is_not_project_code(tmp_path: 
         path.write_text("")
     set_scan_roots([str(tmp_path)])
     try:
-        assert _inside_scan(str(own))
-        assert not _inside_scan(str(lib))
+        assert inside_scan(str(own))
+        assert not inside_scan(str(lib))
     finally:
         set_scan_roots([])

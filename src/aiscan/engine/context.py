@@ -95,13 +95,14 @@ def is_django_view(func: nodes.FunctionDef, path: str) -> bool:
     if isinstance(parent, nodes.ClassDef):
         if func.name not in _HTTP_METHOD_NAMES:
             return False
-        return any(_base_name(b) in _DJANGO_VIEW_BASES for b in parent.bases)
+        return any(last_name(b) in _DJANGO_VIEW_BASES for b in parent.bases)
     args = func.args.args or []
     is_views_module = PurePosixPath(path).name in ("views.py", "api.py")
     return bool(is_views_module and args and args[0].name == "request")
 
 
-def _base_name(node: nodes.NodeNG) -> str:
+def last_name(node: nodes.NodeNG) -> str:
+    """The name a Name or Attribute ends with (``app.route`` -> ``route``); "" for others."""
     if isinstance(node, nodes.Name):
         return str(node.name)
     if isinstance(node, nodes.Attribute):
@@ -118,7 +119,7 @@ def route_decorated(func: nodes.FunctionDef) -> bool:
         if isinstance(target, nodes.Attribute) and target.attrname in _ROUTE_DECORATOR_ATTRS:
             if isinstance(deco, nodes.Call) and (deco.args or deco.keywords):
                 return True
-        if _base_name(target) == "api_view":
+        if last_name(target) == "api_view":
             return True
     return False
 
@@ -189,12 +190,12 @@ def caller_purpose_names(node: nodes.NodeNG, max_up: int = 8) -> list[str]:
     if func is None:
         return []
     out: list[str] = []
-    for call in _call_sites(func):
+    for call in call_sites(func):
         out.extend(purpose_names(call, max_up))
     return out
 
 
-def _call_sites(func: nodes.FunctionDef) -> list[nodes.Call]:
+def call_sites(func: nodes.FunctionDef) -> list[nodes.Call]:
     """Calls of ``func`` in its module: by name where the name resolves to it, and as
     ``self.name(...)`` / ``cls.name(...)`` / ``Class.name(...)`` for methods."""
     name = str(func.name)

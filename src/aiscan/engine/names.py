@@ -27,7 +27,7 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 _MAX_DEPTH = 8
 
 
-def _import_target(stmt: nodes.Import | nodes.ImportFrom, name: str) -> str | None:
+def import_target(stmt: nodes.Import | nodes.ImportFrom, name: str) -> str | None:
     if isinstance(stmt, nodes.Import):
         for modname, alias in stmt.names:
             if alias == name:
@@ -115,7 +115,7 @@ def _names_of_name(node: nodes.NodeNG, name: str, depth: int) -> frozenset[str]:
         return frozenset(out)
     for assign in assignments:
         if isinstance(assign, (nodes.Import, nodes.ImportFrom)):
-            target = _import_target(assign, name)
+            target = import_target(assign, name)
             if target:
                 out.add(target)
         elif isinstance(assign, (nodes.FunctionDef, nodes.ClassDef)):
@@ -234,11 +234,13 @@ def set_scan_roots(roots: Iterable[str]) -> None:
     """Record the scanned project's folders (see _runtime_canonical)."""
     _SCAN_ROOTS[:] = [os.path.realpath(r) for r in roots]
     _runtime_canonical.cache_clear()
-    _inside_scan.cache_clear()
+    inside_scan.cache_clear()
 
 
 @functools.lru_cache(maxsize=4096)
-def _inside_scan(path: str | None) -> bool:
+def inside_scan(path: str | None) -> bool:
+    """Whether ``path`` is a file of the scanned project: under a scan root, and not a library
+    installed in a virtual environment inside it."""
     if not path:
         return False
     real = os.path.realpath(path)
@@ -269,11 +271,11 @@ def _runtime_canonical(qname: str) -> str | None:
     for cut in range(len(parts), 0, -1):
         modname = ".".join(parts[:cut])
         module = sys.modules.get(modname)
-        if module is not None and _inside_scan(getattr(module, "__file__", None)):
+        if module is not None and inside_scan(getattr(module, "__file__", None)):
             return None
         if module is None:
             saved = list(sys.path)
-            sys.path[:] = [p for p in saved if p and not _inside_scan(p) and p != os.getcwd()]
+            sys.path[:] = [p for p in saved if p and not inside_scan(p) and p != os.getcwd()]
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

@@ -150,9 +150,9 @@ def _project_ast_from_file(
     """Modules of the scanned project, imported while analysing another one, are built like
     the files themselves: without astroid's brain transforms, which infer while building and
     cost more than the analysis. Library modules keep them."""
-    from aiscan.engine.names import _inside_scan
+    from aiscan.engine.names import inside_scan
 
-    if filepath.endswith(".py") and _inside_scan(filepath):
+    if filepath.endswith(".py") and inside_scan(filepath):
         if modname is None:
             modname = module_name(Path(filepath))[0]
         cached = self.astroid_cache.get(modname)

@@ -1840,9 +1840,9 @@ def _class_method(klass: nodes.ClassDef, name: str) -> nodes.FunctionDef | None:
 
 
 def names_of_import(stmt: nodes.Import | nodes.ImportFrom, name: str) -> list[str]:
-    from aiscan.engine.names import _import_target
+    from aiscan.engine.names import import_target
 
-    target = _import_target(stmt, name)
+    target = import_target(stmt, name)
     return [target] if target else []
 
 

@@ -18,7 +18,7 @@ from astroid.exceptions import AstroidError
 
 from aiscan.engine import environment
 from aiscan.engine.context import FileContext, enclosing_function
-from aiscan.engine.names import _inside_scan
+from aiscan.engine.names import inside_scan
 from aiscan.matchers.base import Prefilter, make_finding
 from aiscan.model import Finding, Location, Rule
 
@@ -852,7 +852,7 @@ class ApiMatcher:
     def _is_library(self, module: nodes.Module) -> bool:
         if not isinstance(module, nodes.Module):
             return False
-        return not _inside_scan(module.file) and str(module.name) != "builtins"
+        return not inside_scan(module.file) and str(module.name) != "builtins"
 
     def _version_ok(self, module: nodes.Module) -> bool:
         """The standard library astroid reads is the running interpreter's: it answers for the

@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from aiscan.engine import environment
-from aiscan.engine.context import FileContext
+from aiscan.engine.context import FileContext, last_name
 from aiscan.engine.discovery import SKIP_DIRS
 from aiscan.engine.environment import Environment
 from aiscan.engine.manifests import (
@@ -547,7 +547,7 @@ def _version_test(test: nodes.NodeNG, version: tuple[int, ...]) -> bool | None:
         else:
             return None
         left = left.value
-    if _name_of(left) != "version_info":
+    if last_name(left) != "version_info":
         return None
     op, right = test.ops[0]
     if isinstance(right, nodes.Tuple):
@@ -601,35 +601,27 @@ def _in_function(node: nodes.NodeNG) -> bool:
     return isinstance(scope, (nodes.FunctionDef, nodes.AsyncFunctionDef, nodes.Lambda))
 
 
-def _name_of(node: nodes.NodeNG) -> str:
-    if isinstance(node, nodes.Name):
-        return str(node.name)
-    if isinstance(node, nodes.Attribute):
-        return str(node.attrname)
-    return ""
-
-
 def _catches_import_error(handler: nodes.ExceptHandler) -> bool:
     kind = handler.type
     if kind is None:
         return True
     if isinstance(kind, nodes.Tuple):
-        return any(_name_of(e) in _IMPORT_ERRORS for e in kind.elts)
-    return _name_of(kind) in _IMPORT_ERRORS
+        return any(last_name(e) in _IMPORT_ERRORS for e in kind.elts)
+    return last_name(kind) in _IMPORT_ERRORS
 
 
 def _is_type_checking(test: nodes.NodeNG) -> bool:
-    if _name_of(test) == "TYPE_CHECKING":
+    if last_name(test) == "TYPE_CHECKING":
         return True
     if isinstance(test, nodes.BoolOp) and test.op == "or":
-        return any(_name_of(v) == "TYPE_CHECKING" for v in test.values)
+        return any(last_name(v) == "TYPE_CHECKING" for v in test.values)
     return False
 
 
 def _suppresses_import_error(expr: nodes.NodeNG) -> bool:
-    if not isinstance(expr, nodes.Call) or _name_of(expr.func) != "suppress":
+    if not isinstance(expr, nodes.Call) or last_name(expr.func) != "suppress":
         return False
-    return any(_name_of(a) in _IMPORT_ERRORS for a in expr.args)
+    return any(last_name(a) in _IMPORT_ERRORS for a in expr.args)
 
 
 def _module_location(ctx: FileContext, imp: _Import) -> Location:

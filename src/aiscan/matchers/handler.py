@@ -12,8 +12,8 @@ import astroid
 from astroid import bases, nodes
 from astroid.util import safe_infer
 
-from aiscan.engine.context import FileContext, enclosing_function
-from aiscan.engine.names import NameIndex, _inside_scan, names_of, resolve
+from aiscan.engine.context import FileContext, enclosing_function, last_name
+from aiscan.engine.names import NameIndex, inside_scan, names_of, resolve
 from aiscan.matchers.base import ContextCondition, Prefilter, make_finding
 from aiscan.matchers.pattern import node_index, source_text
 from aiscan.matchers.values import resolved_value
@@ -44,15 +44,6 @@ def body_nodes(stmts: Iterable[nodes.NodeNG]) -> Iterator[nodes.NodeNG]:
         children = list(current.get_children())
         children.reverse()
         stack.extend(children)
-
-
-def _callee_last_name(call: nodes.Call) -> str | None:
-    func = call.func
-    if isinstance(func, nodes.Attribute):
-        return str(func.attrname)
-    if isinstance(func, nodes.Name):
-        return str(func.name)
-    return None
 
 
 def _statement_call(stmt: nodes.NodeNG) -> nodes.Call | None:
@@ -268,7 +259,7 @@ class HandlerMatcher:
 
     def _is_cleanup_call(self, call: nodes.Call) -> bool:
         """``conn.close()``, ``os.remove(tmp)``, or a project function that only cleans up."""
-        if _callee_last_name(call) in self.cleanup_calls:
+        if (last_name(call.func) or None) in self.cleanup_calls:
             return resolve(call.func, self.exits) is None  # quit() ends the process
         target = self._project_function(call)
         return target is not None and self._facts_of(target).only_cleans
@@ -513,7 +504,7 @@ class HandlerMatcher:
             target = target._proxied
         if not isinstance(target, nodes.FunctionDef):
             return None
-        return target if _inside_scan(target.root().file) else None
+        return target if inside_scan(target.root().file) else None
 
     def _facts_of(self, func: nodes.FunctionDef) -> _Facts:
         hit = self._facts.get(id(func))

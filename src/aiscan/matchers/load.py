@@ -12,7 +12,7 @@ from typing import Any
 import astroid
 from astroid import nodes
 
-from aiscan.engine.context import FileContext, _call_sites, enclosing_function
+from aiscan.engine.context import FileContext, call_sites, enclosing_function, last_name
 from aiscan.engine.names import NameIndex, names_of, resolve
 from aiscan.engine.project import module_name
 from aiscan.matchers.base import ContextCondition, Prefilter, make_finding
@@ -436,7 +436,7 @@ class LoadMatcher:
             ):
                 return self._consumed(ctx, loader, parent.parent, depth, how)
             if isinstance(parent, nodes.Call) and expr in (parent.args or ()):
-                callee = _callee_name(parent)
+                callee = last_name(parent.func) or None
                 if callee in loader.consumers:
                     return True
                 if callee in loader.wrappers:
@@ -494,7 +494,7 @@ class LoadMatcher:
             return False
         if any(isinstance(n, nodes.Yield) for n in func.nodes_of_class(nodes.Yield)):
             return False
-        sites = list(_call_sites(func)) + self._sites_elsewhere(ctx, func)
+        sites = list(call_sites(func)) + self._sites_elsewhere(ctx, func)
         if not sites:
             return False
         for site in sites:
@@ -551,15 +551,6 @@ def _module_of(path: Path) -> nodes.Module | None:
         log.debug("cannot load %s for its call sites", path, exc_info=True)
         return None
     return module
-
-
-def _callee_name(call: nodes.Call) -> str | None:
-    func = call.func
-    if isinstance(func, nodes.Attribute):
-        return str(func.attrname)
-    if isinstance(func, nodes.Name):
-        return str(func.name)
-    return None
 
 
 def _opt_re(pattern: str | None) -> re.Pattern[str] | None:

@@ -12,8 +12,8 @@ import astroid
 from astroid import nodes
 from astroid.util import safe_infer
 
-from aiscan.engine.context import FileContext, def_line, is_test_path
-from aiscan.engine.names import NameIndex, _import_target, _inside_scan, resolve
+from aiscan.engine.context import FileContext, def_line, is_test_path, last_name
+from aiscan.engine.names import NameIndex, import_target, inside_scan, resolve
 from aiscan.matchers.base import ContextCondition, Prefilter, make_finding
 from aiscan.matchers.pattern import source_text
 from aiscan.matchers.values import walk
@@ -377,14 +377,6 @@ def _decorator_targets(node: nodes.FunctionDef | nodes.ClassDef) -> list[nodes.N
     return [d.func if isinstance(d, nodes.Call) else d for d in node.decorators.nodes]
 
 
-def _base_name(node: nodes.NodeNG) -> str:
-    if isinstance(node, nodes.Name):
-        return str(node.name)
-    if isinstance(node, nodes.Attribute):
-        return str(node.attrname)
-    return ""
-
-
 def _call_free(node: nodes.NodeNG) -> bool:
     return not any(isinstance(n, nodes.Call) for n in walk(node))
 
@@ -421,7 +413,7 @@ def _has_base(klass: nodes.ClassDef, base_re: re.Pattern[str], depth: int) -> bo
     if depth > 5:
         return False
     for base in klass.bases:
-        if base_re.search(_base_name(base)):
+        if base_re.search(last_name(base)):
             return True
         if not isinstance(base, nodes.Name) or not _bound_to_test_code(base, classes=True):
             continue
@@ -462,7 +454,7 @@ def _bound_to_test_code(
         if isinstance(bound, kinds) and not module_only:
             return bound.root() is name.root()
         if isinstance(bound, (nodes.Import, nodes.ImportFrom)):
-            target = _import_target(bound, str(name.name))
+            target = import_target(bound, str(name.name))
             return target is not None and is_test_path(target.replace(".", "/") + ".py")
     return False
 
@@ -784,7 +776,7 @@ class TestFunctionMatcher:
             return False
         module = target.root()
         if module is not ctx.module:
-            if not isinstance(module, nodes.Module) or not _inside_scan(module.file):
+            if not isinstance(module, nodes.Module) or not inside_scan(module.file):
                 return False
             rel = str(module.name).replace(".", "/") + ("/__init__.py" if module.package else ".py")
             if not is_test_path(rel):
