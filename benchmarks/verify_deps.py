@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -212,7 +212,15 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(
             json.dumps(
                 [
-                    {**asdict(t), "tree": str(t.tree), "venv": str(t.venv) if t.venv else None}
+                    {
+                        "name": t.name,
+                        "tree": str(t.tree),
+                        "venv": str(t.venv) if t.venv else None,
+                        "aiscan": t.aiscan,
+                        "pylint": dict(t.pylint),
+                        "deptry": dict(t.deptry),
+                        "notes": t.notes,
+                    }
                     for t in targets
                 ],
                 indent=2,

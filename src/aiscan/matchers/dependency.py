@@ -204,6 +204,11 @@ class DependencyMatcher:
             self.dev_files_re is not None and bool(self.dev_files_re.search(rel))
         )
         manifest = project.manifest
+        if development and not manifest.declared([DEV]):
+            # A project that declares no test or development dependencies at all keeps them
+            # somewhere aiscan does not read (tox.ini, a noxfile, CI configuration, a file left
+            # out of the sdist): its tests' imports cannot be judged.
+            return []
         usable = manifest.declared(_ALL_KINDS if development else _PRODUCTION_KINDS)
         everything = manifest.declared(_ALL_KINDS)
         pins = self._pins.get((project.root, id(env)))
