@@ -86,7 +86,7 @@ def run_aiscan(target: Target) -> None:
         command = [
             str(BIN / "aiscan"),
             "scan",
-            str(target.tree),
+            ".",
             "--select",
             "AIS501",
             "--select",
@@ -101,7 +101,11 @@ def run_aiscan(target: Target) -> None:
         ]
         if target.venv is not None:
             command += ["--venv", str(target.venv)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
+        else:
+            command += ["--python", sys.executable]
+        # From inside the project: it is the scan root, as in its own CI (a fixture project
+        # under tests/ would otherwise be judged as aiscan's test code).
+        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=target.tree)
         if not out.exists():
             target.notes.append(f"aiscan failed: {done.stderr.strip()[-300:]}")
             return
@@ -129,9 +133,9 @@ def run_pylint(target: Target) -> None:
         "--output-format=json",
         "--recursive=y",
         "--score=n",
-        str(target.tree),
+        ".",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=target.tree)
     try:
         messages = json.loads(done.stdout or "[]")
     except ValueError:
@@ -144,8 +148,8 @@ def run_deptry(target: Target) -> None:
     python = target.venv / "bin" / "python" if target.venv else Path(sys.executable)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "deptry.json"
-        command = [str(python), "-m", "deptry", str(target.tree), "--json-output", str(out)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
+        command = [str(python), "-m", "deptry", ".", "--json-output", str(out)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=target.tree)
         if not out.exists():
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             target.notes.append(f"deptry did not run: {last[:200]}")
@@ -179,6 +183,8 @@ def table(targets: list[Target]) -> str:
         rules = Counter(str(f["rule"]) for f in t.aiscan)
         pylint = ", ".join(f"{n} {k}" for k, n in sorted(t.pylint.items())) or "0"
         deptry = ", ".join(f"{n} {k}" for k, n in sorted(t.deptry.items())) or "0"
+        if any(n.startswith("deptry did not run") for n in t.notes):
+            deptry = "did not run (no manifest it reads)"
         lines.append(f"| {t.name} | {rules['AIS501']} | {rules['AIS502']} | {pylint} | {deptry} |")
     return "\n".join(lines)
 
@@ -187,10 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slice", default="medium", help="corpus slice (default medium)")
     parser.add_argument("--no-fixtures", action="store_true", help="skip the rules' fixtures")
+    parser.add_argument("--no-corpus", action="store_true", help="only the rules' fixtures")
     parser.add_argument("--json", metavar="FILE", help="also write everything as JSON")
     args = parser.parse_args(argv)
     targets: list[Target] = []
-    for project in projects(args.slice):
+    for project in [] if args.no_corpus else projects(args.slice):
         print(f"building .bench/venvs/{project.name} ...", file=sys.stderr)
         targets.append(Target(project.name, project, build_venv(project)))
     if not args.no_fixtures:
@@ -207,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         if target.aiscan:
             print(f"\n### {target.name}: aiscan findings")
             for f in target.aiscan:
-                print(f"- {f['rule']} {f['severity']} {f['path']}:{f['line']}: {f['message']}")
+                where = f"{target.tree.relative_to(REPO)}/{f['path']}:{f['line']}"
+                print(f"- {f['rule']} {f['severity']} {where}: {f['message']}")
     if args.json:
         Path(args.json).write_text(
             json.dumps(
