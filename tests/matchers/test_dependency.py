@@ -308,3 +308,54 @@ def test_the_documented_examples(tmp_path: Path, which: str) -> None:
         assert [(f.line, f.severity) for f in findings] == [(2, "warning")]  # import yaml
     else:
         assert findings == []
+
+
+def test_tests_are_judged_only_against_declared_test_dependencies(
+    tmp_path: Path, venv: Path
+) -> None:
+    # No test dependencies declared anywhere aiscan reads: the tests' imports are not judged.
+    project(
+        tmp_path / "a",
+        {
+            "pyproject.toml": '[project]\nname = "a"\ndependencies = []\n',
+            "tests/test_a.py": "import fakemod\nimport nosuchlib\n",
+        },
+    )
+    assert run(tmp_path / "a", venv=venv) == []
+
+
+def test_a_missing_test_import_is_an_error_only_in_a_development_environment(
+    tmp_path: Path, venv: Path
+) -> None:
+    files = {
+        "tests/test_b.py": "import nosuchlib\n",
+        "src/b/__init__.py": "import nosuchlib\n",
+    }
+    # fake-dist, the only declared test dependency, is installed: this is a development
+    # environment, so a module nobody declared and nobody installed is the invented-name error.
+    project(
+        tmp_path / "dev",
+        {
+            "pyproject.toml": '[project]\nname = "b"\ndependencies = []\n'
+            '[dependency-groups]\ntest = ["fake-dist"]\n',
+            **files,
+        },
+    )
+    assert where(run(tmp_path / "dev", venv=venv)) == [
+        ("src/b/__init__.py", 1, "error"),
+        ("tests/test_b.py", 1, "error"),
+    ]
+    # pytest is declared but not installed: the environment holds the runtime dependencies
+    # only, so a test import it lacks says nothing about the name; production code still does.
+    project(
+        tmp_path / "runtime",
+        {
+            "pyproject.toml": '[project]\nname = "b"\ndependencies = []\n'
+            '[dependency-groups]\ntest = ["fake-dist", "pytest"]\n',
+            **files,
+        },
+    )
+    assert where(run(tmp_path / "runtime", venv=venv)) == [
+        ("src/b/__init__.py", 1, "error"),
+        ("tests/test_b.py", 1, "warning"),
+    ]

@@ -272,7 +272,9 @@ class DependencyMatcher:
         key = "undeclared"
         if dev_only is not None:
             key = "development-only"
-        elif not installed:
+        elif not installed and (not development or _dev_environment(manifest, env)):
+            # Not installed: a name nobody vetted. For test and tool code that is only telling
+            # in an environment that has the project's development dependencies at all.
             key, severity = "not-installed", "error"
         finding = make_finding(
             self.rule, _module_location(ctx, imp), values, message=self.messages.get(key)
@@ -399,6 +401,11 @@ def _top_level_names(base: Path) -> frozenset[str]:
     result = frozenset(names)
     _TOP_CACHE[base] = result
     return result
+
+
+def _dev_environment(manifest: Manifest, env: Environment) -> bool:
+    """The environment has every declared test and development distribution installed."""
+    return all(env.version_of(name) is not None for name in manifest.declared([DEV]))
 
 
 def _dev_folder(regex: str | None, inside: str) -> bool:
