@@ -450,6 +450,19 @@ ATTRIBUTES = [
 FUNCTIONS = [
     case(
         """
+        @app.route("/run")
+        def run():
+            cmd = request.args["cmd"]
+            try:
+                os.system(cmd)  # AIS201
+            except* ValueError:
+                os.system("true")
+            os.system(cmd)  # AIS201
+        """,
+        "except-star",
+    ),
+    case(
+        """
         def ping_command(host):
             return f"ping -c 1 {host}"
 

@@ -261,7 +261,7 @@ class FunctionAnalysis:
                 if var is not None:
                     self.bind(var, value, ctx_expr, None)
             return self.exec_block(stmt.body, env)
-        if isinstance(stmt, nodes.Try):
+        if isinstance(stmt, (nodes.Try, nodes.TryStar)):
             return self._exec_try(stmt)
         if isinstance(stmt, nodes.Assert):
             facts = guard_facts(stmt.test)
@@ -353,7 +353,7 @@ class FunctionAnalysis:
         ):
             return False
         for child in stmt.get_children():
-            if isinstance(child, nodes.NodeNG) and not isinstance(child, nodes.Statement):
+            if isinstance(child, nodes.NodeNG) and not child.is_statement:
                 self.eval(child)
         return False
 
@@ -435,7 +435,7 @@ class FunctionAnalysis:
             self._join_into(env, [env, *broken])
         return False
 
-    def _exec_try(self, stmt: nodes.Try) -> bool:
+    def _exec_try(self, stmt: nodes.Try | nodes.TryStar) -> bool:
         env = self.env
         before = dict(env)
         body_exit = self.exec_block(stmt.body, env)
