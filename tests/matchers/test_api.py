@@ -190,3 +190,22 @@ def test_names_are_checked_against_the_target_environment(rules: RuleSet, tmp_pa
     assert sorted(found) == [3, 4, 6, 7]
     assert all(m.startswith("fake-dist 1.2.3: ") for m in found.values())
     assert "'size'" in found[6] and "'Thing'" in found[7]
+
+
+def test_a_recursive_helper_ends_the_search_for_the_receiver(rules: RuleSet) -> None:
+    # walk() returns what walk() returns, through a method call: the receiver's type is never
+    # settled, so nothing is reported and the analysis does not run out of stack.
+    code = """\
+        import requests
+
+        def walk(node):
+            if node is None:
+                return requests.get("https://example.org", timeout=5)
+            return walk(node.parent).strip()
+
+        def again(node):
+            return walk(node).jsn()
+        """
+    result = scan_source(textwrap.dedent(code), rules=rules)
+    assert result.errors == ()
+    assert result.findings == ()

@@ -326,7 +326,7 @@ class ApiMatcher:
         if depth > _MAX_DEPTH:
             return None
         if isinstance(expr, nodes.Call):
-            callee = self._callee(expr.func)
+            callee = self._callee(expr.func, depth + 1)
             if callee is None:
                 project = self._project_function(expr.func)
                 return self._returned_owner(project, depth) if project is not None else None
@@ -463,8 +463,9 @@ class ApiMatcher:
             return None
         return out or None
 
-    def _callee(self, func: nodes.NodeNG) -> Any | None:
-        """The one library function, method or class a call certainly calls."""
+    def _callee(self, func: nodes.NodeNG, depth: int = 0) -> Any | None:
+        """The one library function, method or class a call certainly calls (``depth``: how
+        deep in a receiver chain or a project function's returns this look-up is)."""
         if isinstance(func, nodes.Name):
             binding = _single_binding(func)
             if not isinstance(
@@ -473,7 +474,7 @@ class ApiMatcher:
                 return None
             value = _one(_infer_all(func))
         elif isinstance(func, nodes.Attribute):
-            owner = self._owner(func.expr, 0)
+            owner = self._owner(func.expr, depth)
             if owner is None:
                 return None
             value = _one(self._member_values(owner.value, str(func.attrname)))
