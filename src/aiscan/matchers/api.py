@@ -60,8 +60,21 @@ def _last(name: str) -> str:
     return name.rsplit(".", 1)[-1]
 
 
+# Inference results of the file being checked, by node (a name is asked about at every use).
+_INFERRED: dict[int, tuple[nodes.NodeNG, list[Any] | None]] = {}
+
+
 def _infer_all(node: nodes.NodeNG) -> list[Any] | None:
     """Every value astroid infers for ``node``, or None when any is Uninferable or it fails."""
+    hit = _INFERRED.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    result = _infer_uncached(node)
+    _INFERRED[id(node)] = (node, result)
+    return result
+
+
+def _infer_uncached(node: nodes.NodeNG) -> list[Any] | None:
     out: list[Any] = []
     try:
         for value in node.infer():
@@ -212,6 +225,7 @@ class ApiMatcher:
     # --- the three checks ---------------------------------------------------------------
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
+        _INFERRED.clear()
         seen: set[tuple[int, int, str]] = set()
         for node in ctx.module.nodes_of_class(
             (nodes.Attribute, nodes.Call, nodes.Import, nodes.ImportFrom)
