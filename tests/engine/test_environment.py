@@ -215,3 +215,104 @@ def test_a_virtual_environment_inside_the_project_is_not_project_code(tmp_path: 
         assert not inside_scan(str(lib))
     finally:
         set_scan_roots([])
+
+
+def test_the_running_interpreter_named_by_path_is_not_asked_twice() -> None:
+    env = probe(sys.executable, "--python")
+    assert env.is_running and env.origin == "--python"
+    assert env.distributions == environment.running().distributions
+
+
+def test_what_an_interpreter_answers_is_read_as_data() -> None:
+    from aiscan.engine.environment import _from_probe
+
+    answer = {
+        "executable": "/opt/py/bin/python",
+        "version": [3, 12],
+        "path": ["/opt/py/lib/python3.12", "/opt/py/lib/python3.12/site-packages"],
+        "stdlib": ["json", "os"],
+        "stdlib_complete": True,
+        "distributions": {"PyYAML": "6.0.1"},
+        "modules": {"yaml": ["PyYAML"], "_yaml": ["PyYAML"]},
+    }
+    env = _from_probe(answer, "--python", is_running=False)
+    assert (env.python, env.origin, env.version, env.version_text) == (
+        "/opt/py/bin/python",
+        "--python",
+        (3, 12, 0),
+        "3.12.0",
+    )
+    assert env.search_path == tuple(answer["path"])  # type: ignore[arg-type]
+    assert env.stdlib == {"json", "os"} and not env.is_running
+    assert env.distributions_of("yaml.loader") == ("PyYAML",)
+    assert env.version_of("pyyaml") == "6.0.1" and env.version_of("PyJWT") is None
+    assert env.describe("yaml") == "PyYAML 6.0.1" and env.describe("nothing.here") == "nothing"
+    assert env.describe("os.path") == "Python 3.12.0"
+    assert env.facts(["yaml", "os", "nothing"]) == {
+        "python": "/opt/py/bin/python",
+        "python_version": "3.12.0",
+        "origin": "--python",
+        "distributions": {"PyYAML": "6.0.1"},
+    }
+    # Before 3.10 an interpreter cannot list its standard library: this one's list stands in.
+    older = _from_probe({**answer, "stdlib_complete": False}, "--python", is_running=False)
+    assert {"json", "os", "asyncio", "tomllib"} <= older.stdlib
+    # An answer that lacks fields is still an environment (nothing installed, version 0).
+    empty = _from_probe({}, "x", is_running=False)
+    assert empty.version == (0, 0, 0) and empty.python == "" and not empty.distributions
+
+
+def test_is_installed_looks_at_metadata_the_standard_library_and_the_path(
+    tmp_path: Path,
+) -> None:
+    from aiscan.engine.environment import _from_probe
+
+    (tmp_path / "loosepkg").mkdir()
+    (tmp_path / "single.py").write_text("")
+    env = _from_probe(
+        {
+            "path": [str(tmp_path)],
+            "stdlib": ["json"],
+            "stdlib_complete": True,
+            "modules": {"yaml": ["PyYAML"]},
+        },
+        "x",
+        is_running=False,
+    )
+    assert env.is_installed("yaml.loader") and env.is_installed("json.decoder")
+    assert env.is_installed("loosepkg.sub") and env.is_installed("single")
+    assert not env.is_installed("absent") and not env.is_installed("__future__x")
+    assert env.is_stdlib("__future__") and not env.is_stdlib("jsonx")
+
+
+def test_the_probe_is_isolated_from_the_callers_python_path(
+    tmp_path: Path, venv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A json.py on PYTHONPATH would shadow the probe's own imports if it were honoured.
+    (tmp_path / "json.py").write_text("raise SystemExit('shadowed')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    env = probe(venv / "bin" / "python", "--python")
+    assert env.distributions_of("fakemod") == ("fake-dist",)
+    assert str(tmp_path) not in env.search_path
+
+
+def test_a_venv_folder_without_the_dot_and_a_broken_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    _make_venv(plain / "venv")
+    assert resolve(plain).origin == "venv at the project root"
+    # A .venv whose interpreter does not run is skipped with a warning, not an error.
+    broken = tmp_path / "broken"
+    (broken / ".venv" / "bin").mkdir(parents=True)
+    (broken / ".venv" / "pyvenv.cfg").write_text("home = /nowhere\n")
+    python = broken / ".venv" / "bin" / "python"
+    python.write_text("#!/bin/sh\nexit 1\n")
+    python.chmod(0o755)
+    assert resolve(broken).is_running
+    assert "ignoring" in caplog.text and ".venv" in caplog.text
+    # A folder named .venv that is not a virtual environment (no pyvenv.cfg) is not one.
+    stray = tmp_path / "stray"
+    (stray / ".venv" / "bin").mkdir(parents=True)
+    assert resolve(stray).is_running

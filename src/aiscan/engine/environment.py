@@ -69,7 +69,6 @@ print(json.dumps({
     "executable": sys.executable,
     "version": list(sys.version_info[:3]),
     "path": [p for p in sys.path if p],
-    "prefix": sys.prefix,
     "stdlib": stdlib,
     "stdlib_complete": hasattr(sys, "stdlib_module_names"),
     "distributions": dists,
@@ -95,7 +94,6 @@ class Environment:
     origin: str
     version: tuple[int, int, int]
     search_path: tuple[str, ...]
-    prefix: str
     stdlib: frozenset[str]
     #: Distribution display name -> installed version.
     distributions: Mapping[str, str] = field(default_factory=dict)
@@ -182,7 +180,6 @@ def _from_probe(data: Mapping[str, object], origin: str, *, is_running: bool) ->
         origin=origin,
         version=(major, minor, micro),
         search_path=tuple(str(p) for p in path),
-        prefix=str(data.get("prefix") or ""),
         stdlib=frozenset(names),
         distributions={str(k): str(v) for k, v in dists.items()},
         modules={str(k): tuple(str(d) for d in v) for k, v in modules.items()},
