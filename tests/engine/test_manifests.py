@@ -325,3 +325,44 @@ def test_a_malformed_pyproject_is_unknown_not_an_exception(tmp_path: Path) -> No
 
 def test_no_manifest_is_unknown(tmp_path: Path) -> None:
     assert not read_manifest(tmp_path).known
+
+
+def test_sources_name_the_line_and_requirement_folders_hold_in_files(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements/base.in": "requests>=2.31\n",
+            "requirements/notes.md": "flask\n",
+            "requirements.txt": "# pinned\n\nPyYAML==6.0.1\nrequests\n",
+        },
+    )
+    (tmp_path / "requirements" / "dev.in").write_bytes(b"pytest  # caf\xe9 tests\n")
+    manifest = read_manifest(tmp_path)
+    assert manifest.known
+    sources = {(d.name, d.source) for d in manifest.declarations}
+    assert ("pyyaml", "requirements.txt:3") in sources
+    assert ("requests", "requirements.txt:4") in sources
+    assert ("requests", "requirements/base.in:1") in sources
+    # A file that is not UTF-8 is still read; a non-requirements file in the folder is not.
+    assert "pytest" in kinds(manifest)
+    assert "flask" not in kinds(manifest)
+
+
+def test_an_extra_that_names_the_project_itself_adds_nothing_new(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": """\
+                [project]
+                name = "My_Proj"
+                dependencies = ["requests"]
+
+                [project.optional-dependencies]
+                fast = ["orjson"]
+                all = ["my-proj[fast]"]
+                """,
+        },
+    )
+    found = kinds(read_manifest(tmp_path))
+    assert found["orjson"] == {(EXTRA, "fast")}
+    assert "my-proj" not in found
