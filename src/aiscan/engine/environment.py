@@ -101,6 +101,8 @@ class Environment:
     modules: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: True when this is the interpreter aiscan runs in (its sys.path is already the search path).
     is_running: bool = True
+    #: Answers of is_installed, by top-level name (asked at every import of every file).
+    _installed: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def version_text(self) -> str:
@@ -124,6 +126,13 @@ class Environment:
     def is_installed(self, module: str) -> bool:
         """Whether the top-level package of ``module`` can be found in the environment."""
         top = module.split(".", 1)[0]
+        known = self._installed.get(top)
+        if known is None:
+            known = self._find(top)
+            self._installed[top] = known
+        return known
+
+    def _find(self, top: str) -> bool:
         if top in self.modules or self.is_stdlib(top):
             return True
         for entry in self.search_path:
