@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -17,27 +16,12 @@ from aiscan.cli import main
 from aiscan.config import Config
 from aiscan.engine import environment
 from aiscan.engine.environment import EnvironmentProblem, activated, canonical, probe, resolve
-
-
-def _make_venv(where: Path) -> Path:
-    """A virtual environment with one hand-made distribution, ``fake-dist`` 1.2.3, which
-    installs the module ``fakemod`` (so that its import name differs from its name)."""
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(where)], check=True, timeout=120
-    )
-    site = next(where.glob("lib/python*/site-packages"))
-    (site / "fakemod").mkdir()
-    (site / "fakemod" / "__init__.py").write_text("def real(x):\n    return x\n")
-    info = site / "fake_dist-1.2.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-dist\nVersion: 1.2.3\n")
-    (info / "top_level.txt").write_text("fakemod\n")
-    return where
+from conftest import MakeVenv
 
 
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _make_venv(tmp_path_factory.mktemp("env") / "venv")
+def venv(tmp_path_factory: pytest.TempPathFactory, make_venv: MakeVenv) -> Path:
+    return make_venv(tmp_path_factory.mktemp("env") / "venv")
 
 
 def test_the_running_interpreter_knows_its_own_packages() -> None:
@@ -73,11 +57,11 @@ def test_python_and_venv_name_the_same_environment(venv: Path) -> None:
     assert by_python.distributions == resolve(None, venv=venv).distributions
 
 
-def test_a_venv_at_the_project_root_is_the_default(tmp_path: Path) -> None:
+def test_a_venv_at_the_project_root_is_the_default(tmp_path: Path, make_venv: MakeVenv) -> None:
     project = tmp_path / "proj"
     project.mkdir()
     assert resolve(project).is_running
-    _make_venv(project / ".venv")
+    make_venv(project / ".venv")
     env = resolve(project)
     assert env.origin == ".venv at the project root"
     assert env.distributions_of("fakemod") == ("fake-dist",)
@@ -297,11 +281,11 @@ def test_the_probe_is_isolated_from_the_callers_python_path(
 
 
 def test_a_venv_folder_without_the_dot_and_a_broken_one(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, make_venv: MakeVenv
 ) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
-    _make_venv(plain / "venv")
+    make_venv(plain / "venv")
     assert resolve(plain).origin == "venv at the project root"
     # A .venv whose interpreter does not run is skipped with a warning, not an error.
     broken = tmp_path / "broken"

@@ -3,7 +3,6 @@ installed library, and the dynamic cases that must stay silent (unknown is never
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from aiscan import load_rules, scan, scan_source
 from aiscan.loader import RuleSet
+from conftest import MakeVenv
 
 RULE_FILE = Path(__file__).resolve().parents[2] / "rules" / "dependencies" / "hallucinated-api.yaml"
 
@@ -155,25 +155,16 @@ def test_a_helper_in_another_module_carries_the_response_type(
     assert found == [("app/views.py", 5)]
 
 
-def _make_venv(where: Path) -> Path:
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(where)], check=True, timeout=120
-    )
-    site = next(where.glob("lib/python*/site-packages"))
-    (site / "fakemod").mkdir()
-    (site / "fakemod" / "__init__.py").write_text(
-        "def real(x, *, strict=False):\n    return x\n\nclass Thing:\n"
-        "    def __init__(self):\n        self.size = 1\n"
-    )
-    info = site / "fake_dist-1.2.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-dist\nVersion: 1.2.3\n")
-    (info / "top_level.txt").write_text("fakemod\n")
-    return where
+FAKEMOD = (
+    "def real(x, *, strict=False):\n    return x\n\nclass Thing:\n"
+    "    def __init__(self):\n        self.size = 1\n"
+)
 
 
-def test_names_are_checked_against_the_target_environment(rules: RuleSet, tmp_path: Path) -> None:
-    venv = _make_venv(tmp_path / "venv")
+def test_names_are_checked_against_the_target_environment(
+    rules: RuleSet, tmp_path: Path, make_venv: MakeVenv
+) -> None:
+    venv = make_venv(tmp_path / "venv", FAKEMOD)
     project = tmp_path / "proj"
     project.mkdir()
     (project / "main.py").write_text(

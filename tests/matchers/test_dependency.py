@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 from aiscan import load_rules, scan
 from aiscan.config import Config
 from aiscan.model import Finding
+from conftest import MakeVenv
 
 RULES = load_rules().select(["AIS502"])
 RULE = RULES.by_id()["AIS502"]
@@ -37,21 +36,10 @@ def where(findings: list[Finding]) -> list[tuple[str, int, str]]:
 
 
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def venv(tmp_path_factory: pytest.TempPathFactory, make_venv: MakeVenv) -> Path:
     """A target environment with one distribution, ``fake-dist`` 1.2.3, installing ``fakemod``
     (its import name differs from its name) and nothing else: no PyYAML, no requests."""
-    where_ = tmp_path_factory.mktemp("env") / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(where_)], check=True, timeout=120
-    )
-    site = next(where_.glob("lib/python*/site-packages"))
-    (site / "fakemod").mkdir()
-    (site / "fakemod" / "__init__.py").write_text("VALUE = 1\n")
-    info = site / "fake_dist-1.2.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-dist\nVersion: 1.2.3\n")
-    (info / "top_level.txt").write_text("fakemod\n")
-    return where_
+    return make_venv(tmp_path_factory.mktemp("env") / "venv", "VALUE = 1\n")
 
 
 def test_an_installed_but_undeclared_distribution_is_a_warning_at_the_module_name(

@@ -110,6 +110,18 @@ def last_name(node: nodes.NodeNG) -> str:
     return ""
 
 
+def imported_tops(node: nodes.NodeNG) -> frozenset[str]:
+    """The top-level modules that the absolute imports in ``node`` (a module, a statement)
+    name: ``import a.b`` and ``from a.c import d`` give ``a``."""
+    out: set[str] = set()
+    for sub in node.nodes_of_class((nodes.Import, nodes.ImportFrom)):
+        if isinstance(sub, nodes.Import):
+            out.update(name.split(".", 1)[0] for name, _ in sub.names)
+        elif not sub.level and sub.modname:
+            out.add(sub.modname.split(".", 1)[0])
+    return frozenset(out)
+
+
 def route_decorated(func: nodes.FunctionDef) -> bool:
     """Decorated like a web route: @app.route(...), @router.get(...), @bp.post(...), @api_view."""
     if func.decorators is None:

@@ -161,6 +161,10 @@ class _Reader:
         except ValueError:
             return path.as_posix()
 
+    def read_if_file(self, path: Path) -> str | None:
+        """The text of ``path``; None when it is not a file or cannot be read."""
+        return self.read(path) if path.is_file() else None
+
     def read(self, path: Path) -> str | None:
         if path not in self.texts:
             try:
@@ -296,9 +300,7 @@ class _Status:
 def _read_pyproject(reader: _Reader, status: _Status) -> bool:
     """Read pyproject.toml; True when it has a ``[project]`` or Poetry table."""
     path = reader.root / "pyproject.toml"
-    if not path.is_file():
-        return False
-    text = reader.read(path)
+    text = reader.read_if_file(path)
     if text is None:
         return False
     try:
@@ -466,9 +468,7 @@ def _cfg_lines(value: str) -> list[str]:
 def _read_setup_cfg(reader: _Reader, status: _Status) -> bool:
     """Read setup.cfg; True when it declares install_requires."""
     path = reader.root / "setup.cfg"
-    if not path.is_file():
-        return False
-    text = reader.read(path)
+    text = reader.read_if_file(path)
     if text is None:
         return False
     parser = configparser.ConfigParser(interpolation=None)
@@ -551,9 +551,7 @@ def _read_setup_py(reader: _Reader, status: _Status) -> bool:
     """Read a literal ``install_requires=[...]`` from setup.py with ``ast`` (never run it).
     True when setup.py states the runtime dependencies; a computed value is unknowable."""
     path = reader.root / "setup.py"
-    if not path.is_file():
-        return False
-    text = reader.read(path)
+    text = reader.read_if_file(path)
     if text is None:
         return False
     try:

@@ -11,9 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from astroid import nodes
-
-from aiscan.engine.context import FileContext, is_test_path
+from aiscan.engine.context import FileContext, imported_tops, is_test_path
 from aiscan.engine.environment import Environment, activate, activated
 from aiscan.engine.names import clear_memo, set_scan_roots
 from aiscan.engine.project import (
@@ -183,7 +181,10 @@ class Analyzer:
                 errors.append(ScanError("budget-exceeded", rel, note, fatal=False))
         kept, suppressed, bad = _apply_suppressions(rel, source.text, findings)
         return FileResult(
-            tuple(kept), tuple(suppressed), tuple(errors) + tuple(bad), imports=_imports(module)
+            tuple(kept),
+            tuple(suppressed),
+            tuple(errors) + tuple(bad),
+            imports=tuple(sorted(imported_tops(module))),
         )
 
     def _ignored_rules(self, rel: str, path: Path) -> set[str]:
@@ -198,16 +199,6 @@ class Analyzer:
             if _glob_match(ppi.pattern, target):
                 out.update(ppi.rules)
         return out
-
-
-def _imports(module: nodes.Module) -> tuple[str, ...]:
-    names: set[str] = set()
-    for node in module.nodes_of_class((nodes.Import, nodes.ImportFrom)):
-        if isinstance(node, nodes.Import):
-            names.update(name.split(".", 1)[0] for name, _ in node.names)
-        elif not node.level and node.modname:
-            names.add(node.modname.split(".", 1)[0])
-    return tuple(sorted(names))
 
 
 def _glob_match(pattern: str, rel: str) -> bool:

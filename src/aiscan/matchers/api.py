@@ -6,7 +6,7 @@ import difflib
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -75,9 +75,15 @@ def _infer_all(node: nodes.NodeNG) -> list[Any] | None:
 
 
 def _infer_uncached(node: nodes.NodeNG) -> list[Any] | None:
+    return _certain(node.infer)
+
+
+def _certain(values: Callable[[], Iterable[Any]]) -> list[Any] | None:
+    """Every value ``values()`` yields, or None when one is Uninferable, there are too many,
+    or astroid fails."""
     out: list[Any] = []
     try:
-        for value in node.infer():
+        for value in values():
             if isinstance(value, util.UninferableBase) or len(out) >= _MAX_INFERRED:
                 return None
             out.append(value)
@@ -467,15 +473,7 @@ class ApiMatcher:
         return None
 
     def _member_values(self, owner: Any, name: str) -> list[Any] | None:
-        out: list[Any] = []
-        try:
-            for value in owner.igetattr(name):
-                if isinstance(value, util.UninferableBase) or len(out) >= _MAX_INFERRED:
-                    return None
-                out.append(value)
-        except (AstroidError, RecursionError, TypeError, ValueError, AttributeError):
-            return None
-        return out or None
+        return _certain(lambda: owner.igetattr(name))
 
     def _callee(self, func: nodes.NodeNG, depth: int = 0) -> Any | None:
         """The one library function, method or class a call certainly calls (``depth``: how

@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from aiscan.engine import environment
-from aiscan.engine.context import FileContext, last_name
+from aiscan.engine.context import FileContext, imported_tops, last_name
 from aiscan.engine.discovery import SKIP_DIRS
 from aiscan.engine.environment import Environment
 from aiscan.engine.manifests import (
@@ -510,7 +510,7 @@ def _is_guarded(node: nodes.NodeNG, top: str, version: tuple[int, ...] = ()) -> 
             handlers = [h for h in parent.handlers if _catches_import_error(h)]
             if handlers:
                 in_body = any(child is stmt for stmt in parent.body)
-                if in_body and not any(top in _import_tops(h) for h in handlers):
+                if in_body and not any(top in imported_tops(h) for h in handlers):
                     return True
                 if any(child is stmt for stmt in parent.orelse):
                     return True
@@ -574,20 +574,10 @@ def _version_test(test: nodes.NodeNG, version: tuple[int, ...]) -> bool | None:
     return _COMPARE[op](mine, tuple(values))
 
 
-def _import_tops(node: nodes.NodeNG) -> frozenset[str]:
-    out: set[str] = set()
-    for sub in node.nodes_of_class((nodes.Import, nodes.ImportFrom)):
-        if isinstance(sub, nodes.Import):
-            out.update(name.split(".", 1)[0] for name, _ in sub.names)
-        elif not sub.level and sub.modname:
-            out.add(sub.modname.split(".", 1)[0])
-    return frozenset(out)
-
-
 def _import_tops_of(statements: Iterable[nodes.NodeNG]) -> frozenset[str]:
     out: frozenset[str] = frozenset()
     for stmt in statements:
-        out |= _import_tops(stmt)
+        out |= imported_tops(stmt)
     return out
 
 

@@ -1,0 +1,35 @@
+"""Fixtures shared by test folders."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+MakeVenv = Callable[..., Path]
+
+
+def make_fake_venv(where: Path, source: str = "def real(x):\n    return x\n") -> Path:
+    """A virtual environment (no pip) with one hand-made distribution, ``fake-dist`` 1.2.3,
+    which installs the module ``fakemod`` (its import name differs from its name) holding
+    ``source``, and nothing else."""
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(where)], check=True, timeout=120
+    )
+    site = next(where.glob("lib/python*/site-packages"))
+    (site / "fakemod").mkdir()
+    (site / "fakemod" / "__init__.py").write_text(source)
+    info = site / "fake_dist-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-dist\nVersion: 1.2.3\n")
+    (info / "top_level.txt").write_text("fakemod\n")
+    return where
+
+
+@pytest.fixture(scope="session")
+def make_venv() -> MakeVenv:
+    """``make_venv(where, source=...)``: see make_fake_venv."""
+    return make_fake_venv
