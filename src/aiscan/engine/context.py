@@ -110,6 +110,14 @@ def last_name(node: nodes.NodeNG) -> str:
     return ""
 
 
+def spelled(node: nodes.NodeNG) -> str | None:
+    """The word a node spells: a Name's or Attribute's last name, a string constant's text;
+    None for anything else."""
+    if isinstance(node, nodes.Const):
+        return node.value if isinstance(node.value, str) else None
+    return last_name(node) or None
+
+
 def imported_tops(node: nodes.NodeNG) -> frozenset[str]:
     """The top-level modules that the absolute imports in ``node`` (a module, a statement)
     name: ``import a.b`` and ``from a.c import d`` give ``a``."""

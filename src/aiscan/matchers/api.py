@@ -743,15 +743,10 @@ class ApiMatcher:
             if hint.unless & passed:
                 return None
             target = self._named(hint.target)
-            if target is None:
-                return None
-            accepted = self._accepted(target, depth + 1, passed)
-            if accepted is None:
-                return None
-            return consumed | accepted
-        if len(forwarding) != 1:
+        elif len(forwarding) == 1:
+            target = self._callee(forwarding[0].func)
+        else:
             return None
-        target = self._callee(forwarding[0].func)
         if target is None:
             return None
         accepted = self._accepted(target, depth + 1, passed)

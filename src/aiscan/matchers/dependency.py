@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from aiscan.engine import environment
-from aiscan.engine.context import FileContext, imported_tops, last_name
+from aiscan.engine.context import FileContext, imported_tops, last_name, spelled
 from aiscan.engine.discovery import SKIP_DIRS
 from aiscan.engine.environment import Environment
 from aiscan.engine.manifests import (
@@ -585,15 +585,8 @@ def _names_module(test: nodes.NodeNG, top: str) -> bool:
     """The condition mentions the module by name: in an identifier or a string."""
     wanted = re.compile(r"(^|[^a-z0-9])" + re.escape(top.lower()) + r"($|[^a-z0-9])")
     for sub in [test, *test.nodes_of_class((nodes.Name, nodes.Attribute, nodes.Const))]:
-        if isinstance(sub, nodes.Name):
-            text = str(sub.name)
-        elif isinstance(sub, nodes.Attribute):
-            text = str(sub.attrname)
-        elif isinstance(sub, nodes.Const) and isinstance(sub.value, str):
-            text = sub.value
-        else:
-            continue
-        if wanted.search(text.lower()):
+        text = spelled(sub)
+        if text is not None and wanted.search(text.lower()):
             return True
     return False
 

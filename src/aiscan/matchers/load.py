@@ -12,7 +12,13 @@ from typing import Any
 import astroid
 from astroid import nodes
 
-from aiscan.engine.context import FileContext, call_sites, enclosing_function, last_name
+from aiscan.engine.context import (
+    FileContext,
+    call_sites,
+    enclosing_function,
+    last_name,
+    spelled,
+)
 from aiscan.engine.names import NameIndex, names_of, resolve
 from aiscan.engine.project import module_name
 from aiscan.matchers.base import ContextCondition, Prefilter, make_finding
@@ -91,13 +97,7 @@ class Source:
         if self.path_re is None:
             return False
         for node in _parts(exprs):
-            text: str | None = None
-            if isinstance(node, nodes.Name):
-                text = str(node.name)
-            elif isinstance(node, nodes.Attribute):
-                text = str(node.attrname)
-            elif isinstance(node, nodes.Const) and isinstance(node.value, str):
-                text = node.value
+            text = spelled(node)
             if text is not None and self.path_re.search(text):
                 return True
         return False
