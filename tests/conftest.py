@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,3 +33,11 @@ def make_fake_venv(where: Path, source: str = "def real(x):\n    return x\n") ->
 def make_venv() -> MakeVenv:
     """``make_venv(where, source=...)``: see make_fake_venv."""
     return make_fake_venv
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_rule_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests keep the compiled rule-pack cache in a folder of their own, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AISCAN_CACHE_DIR", str(tmp_path_factory.mktemp("rule-cache")))
+        yield

@@ -11,12 +11,11 @@ from pathlib import Path
 
 from aiscan._version import __version__
 from aiscan.config import Config, find_config
-from aiscan.engine.discovery import discover
-from aiscan.engine.environment import EnvironmentProblem
-from aiscan.engine.environment import resolve as resolve_environment
-from aiscan.engine.scanner import PerPathIgnore, run_files
 from aiscan.loader import RuleSet, load_rules
 from aiscan.model import ScanError, ScanResult
+
+# The engine (astroid, networkx, pathspec ...) is imported by scan() itself, so that importing
+# aiscan, `aiscan --version` and `aiscan rules` do not pay for it.
 
 
 class UsageError(Exception):
@@ -67,6 +66,11 @@ def scan(
     environment ``venv``, else the configuration's, else a ``.venv``/``venv`` at the root, else
     the running interpreter. Findings are in a deterministic order whatever ``jobs`` is.
     """
+    from aiscan.engine.discovery import discover
+    from aiscan.engine.environment import EnvironmentProblem
+    from aiscan.engine.environment import resolve as resolve_environment
+    from aiscan.engine.scanner import PerPathIgnore, run_files
+
     path_list = [Path(p) for p in paths]
     if not path_list:
         raise UsageError("no paths to scan")

@@ -7,15 +7,18 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-import yaml
-from referencing import Registry, Resource
-from yaml.reader import ReaderError
-
+from aiscan import usercache
 from aiscan.model import Rule, RuleDocs
 from aiscan.resources import builtin_rules_dir, load_schema, taxonomy
+
+if TYPE_CHECKING:
+    # PyYAML, jsonschema and referencing are imported where a rule file is parsed or
+    # validated: a run served from the compiled-pack cache (usercache) needs none of them.
+    import jsonschema
+    import yaml
+    from referencing import Registry
 
 _NAME_LIST_KEYS = frozenset({"call", "attribute", "import", "decorator", "qname"})
 _TAINT_LIST_KEYS = {"sources": "sources", "sinks": "sinks", "sanitizers": "sanitizers"}
@@ -80,6 +83,8 @@ class _Doc:
 
 
 def _parse_yaml(path: Path) -> _Doc:
+    import yaml
+
     shown = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -88,10 +93,18 @@ def _parse_yaml(path: Path) -> _Doc:
         raise RuleError(shown, line, "", f"not UTF-8 text ({exc.reason})") from exc
     except OSError as exc:
         raise RuleError(shown, 0, "", f"cannot read: {exc.strerror or exc}") from exc
+    if yaml.__with_libyaml__:
+        # libyaml parses the pack ten times faster than PyYAML's pure-Python parser and builds
+        # the same nodes and data. A file it rejects is parsed again below, so that the message
+        # (PyYAML's wording, the line, the field) is the one it has always been.
+        try:
+            return _compose(shown, text, yaml.CSafeLoader(text))
+        except yaml.YAMLError:
+            pass
     try:
         # The reader checks for unprintable characters as it is built, so this is in the try.
         loader = yaml.SafeLoader(text)
-    except ReaderError as exc:
+    except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
         what = (
             f"unacceptable character #x{exc.character:04x}"
@@ -101,15 +114,23 @@ def _parse_yaml(path: Path) -> _Doc:
         reason = _one_line(f"{what}: {exc.reason}" if what else exc.reason)
         raise RuleError(shown, line, "", f"invalid YAML: {reason}") from exc
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise RuleError(shown, 1, "", "empty file")
-        _check_duplicate_keys(shown, node)
-        data = loader.construct_document(node)
+        return _compose(shown, text, loader)
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(shown, text, exc) from exc
     except yaml.YAMLError as exc:
         raise RuleError(shown, 0, "", f"invalid YAML: {_one_line(str(exc))}") from exc
+
+
+def _compose(shown: str, text: str, loader: yaml.SafeLoader | yaml.CSafeLoader) -> _Doc:
+    """The document ``loader`` reads from ``text``: its node tree and its data (raises
+    yaml.YAMLError for a syntax error, RuleError for a file that is not one rule mapping)."""
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise RuleError(shown, 1, "", "empty file")
+        # Before the data is built: building merges ``<<`` keys into the nodes themselves.
+        _check_duplicate_keys(shown, node)
+        data = loader.construct_document(node)
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -137,6 +158,7 @@ def _yaml_error(shown: str, text: str, exc: yaml.MarkedYAMLError) -> RuleError:
 
 def _yaml_path_at_error(text: str) -> list[str | int]:
     """The key path the YAML parser was inside when it failed (empty when unknown)."""
+    import yaml
 
     @dataclass
     class Open:
@@ -180,6 +202,8 @@ def _yaml_path_at_error(text: str) -> list[str | int]:
 
 def _check_duplicate_keys(shown: str, root: yaml.Node) -> None:
     """PyYAML keeps the last of two equal keys silently; a rule file must not say two things."""
+    import yaml
+
     todo: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
     while todo:
         node, path = todo.pop()
@@ -204,6 +228,8 @@ def _check_duplicate_keys(shown: str, root: yaml.Node) -> None:
 
 def _line_of(node: yaml.Node, path: Sequence[str | int]) -> int:
     """The 1-based line of the YAML node at ``path`` (or of its deepest existing parent)."""
+    import yaml
+
     current = node
     for step in path:
         if isinstance(current, yaml.MappingNode):
@@ -230,6 +256,8 @@ def _field(path: Iterable[str | int]) -> str:
 
 
 def _registry() -> Registry[Any]:
+    from referencing import Registry, Resource
+
     resources = [
         (s["$id"], Resource.from_contents(s))
         for s in (load_schema("rule.schema.json"), load_schema("model.schema.json"))
@@ -239,6 +267,8 @@ def _registry() -> Registry[Any]:
 
 
 def _validate(doc: _Doc, schema_name: str) -> None:
+    import jsonschema
+
     schema = load_schema(schema_name)
     validator = jsonschema.Draft202012Validator(
         schema,
@@ -275,6 +305,8 @@ def _validate(doc: _Doc, schema_name: str) -> None:
 
 def _line_of_key(node: yaml.Node, path: Sequence[str | int]) -> int:
     """The line of the last key of ``path`` (for a key whose value may span several lines)."""
+    import yaml
+
     parent = node
     for step in path[:-1]:
         found = None
@@ -403,14 +435,35 @@ def _rule_from(doc: _Doc, spec: dict[str, Any]) -> Rule:
     )
 
 
-def load_rules(paths: Iterable[str | Path] = (), *, builtin: bool = True) -> RuleSet:
+def load_rules(
+    paths: Iterable[str | Path] = (), *, builtin: bool = True, cache: bool = True
+) -> RuleSet:
     """Load, validate and resolve rules and models.
 
     ``paths`` are YAML files or folders (searched recursively); the built-in pack comes first
     unless ``builtin`` is false. Raises :class:`RuleError` for the first unusable file.
+
+    A set of files loaded before, unchanged since (same paths, sizes, modification times and
+    contents, same aiscan), comes from the per-user compiled-pack cache (see
+    :mod:`aiscan.usercache`) unless ``cache`` is false; only sets that loaded without an error
+    are stored there.
     """
     roots = ([builtin_rules_dir()] if builtin else []) + [Path(p) for p in paths]
-    docs = [_parse_yaml(p) for p in _discover(roots)]
+    files = _discover(roots)
+    if not cache or not files:
+        return _load(files)
+    entry = usercache.rule_pack_entry(roots, files)
+    cached = entry.read() if entry is not None else None
+    if isinstance(cached, RuleSet):
+        return cached
+    ruleset = _load(files)
+    if entry is not None:
+        entry.write(ruleset)
+    return ruleset
+
+
+def _load(files: Sequence[Path]) -> RuleSet:
+    docs = [_parse_yaml(p) for p in files]
     models: dict[str, Model] = {}
     rule_docs: list[_Doc] = []
     for doc in docs:

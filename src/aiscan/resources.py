@@ -8,8 +8,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -42,6 +40,8 @@ def load_schema(name: str) -> dict[str, Any]:
 @functools.cache
 def taxonomy() -> dict[str, dict[str, Any]]:
     """The finding categories: id -> {cwe, where, means}."""
+    import yaml  # not at the top: a rule pack served from the cache never needs PyYAML
+
     text = (_PACKAGE_DIR / "data" / "taxonomy.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     categories: dict[str, dict[str, Any]] = data["categories"]

@@ -275,6 +275,7 @@ def test_the_probe_is_isolated_from_the_callers_python_path(
     # A json.py on PYTHONPATH would shadow the probe's own imports if it were honoured.
     (tmp_path / "json.py").write_text("raise SystemExit('shadowed')\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "cache"))  # really ask it
     env = probe(venv / "bin" / "python", "--python")
     assert env.distributions_of("fakemod") == ("fake-dist",)
     assert str(tmp_path) not in env.search_path
@@ -300,3 +301,67 @@ def test_a_venv_folder_without_the_dot_and_a_broken_one(
     stray = tmp_path / "stray"
     (stray / ".venv" / "bin").mkdir(parents=True)
     assert resolve(stray).is_running
+
+
+def _install(site: Path, name: str, version: str) -> None:
+    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "top_level.txt").write_text("fakemod\n")
+
+
+def test_an_interpreters_answer_is_kept_until_its_packages_change(
+    tmp_path: Path, make_venv: MakeVenv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "cache"))
+    venv = make_venv(tmp_path / "venv")
+    python = venv / "bin" / "python"
+    site = next(venv.glob("lib/python*/site-packages"))
+    asked: list[object] = []
+    real_run = environment.subprocess.run
+
+    def run(*args: object, **kwargs: object) -> object:
+        asked.append(args)
+        return real_run(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(environment.subprocess, "run", run)
+    assert probe(python, "--python").version_of("fake-dist") == "1.2.3"
+    assert probe(python, "--venv").origin == "--venv"
+    assert len(asked) == 1  # the second answer came from the cache
+    # An upgrade replaces the metadata folder: the interpreter is asked again.
+    for old in site.glob("fake_dist-*.dist-info"):
+        for item in old.iterdir():
+            item.unlink()
+        old.rmdir()
+    _install(site, "fake-dist", "1.3.0")
+    assert probe(python, "--python").version_of("fake-dist") == "1.3.0"
+    assert len(asked) == 2
+    # A corrupt entry is asked again, and rewritten.
+    for entry in (tmp_path / "cache").glob("probe-*.json"):
+        entry.write_text("{not json")
+    assert probe(python, "--python").version_of("fake-dist") == "1.3.0"
+    assert probe(python, "--python").version_of("fake-dist") == "1.3.0"
+    assert len(asked) == 3
+
+
+def test_an_interpreter_that_fails_is_not_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "cache"))
+    python = tmp_path / "python"
+    python.write_text("#!/bin/sh\nexit 3\n")
+    python.chmod(0o755)
+    for _ in range(2):
+        with pytest.raises(EnvironmentProblem, match="exit 3"):
+            probe(python, "--python")
+    assert not list((tmp_path / "cache").glob("probe-*"))
+
+
+def test_the_running_interpreters_answer_is_the_same_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AISCAN_CACHE_DIR", str(tmp_path / "cache"))
+    fresh = environment._probe_running()
+    assert len(list((tmp_path / "cache").glob("probe-*.json"))) == 1
+    monkeypatch.setattr(environment, "_PROBE", "raise SystemExit('asked again')")
+    assert environment._probe_running() == fresh

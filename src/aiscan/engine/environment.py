@@ -8,7 +8,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,17 +197,77 @@ def _from_probe(data: Mapping[str, object], origin: str, *, is_running: bool) ->
 
 
 def _probe_running() -> dict[str, object]:
-    import contextlib
-    import io
+    def ask() -> dict[str, object]:
+        import contextlib
+        import io
 
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(_PROBE, "<aiscan environment probe>", "exec"), {"__name__": "__probe__"})
-    data = json.loads(out.getvalue())
-    assert isinstance(data, dict)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(_PROBE, "<aiscan environment probe>", "exec"), {"__name__": "__probe__"})
+        answer = json.loads(out.getvalue())
+        assert isinstance(answer, dict)
+        return answer
+
+    # Its distributions are looked for on the live sys.path ("" is the current folder).
+    live = [p or os.getcwd() for p in sys.path]
+    data = _cached_probe(["running", sys.executable, sys.prefix], ask, lambda _: live)
     # The running interpreter's sys.path may hold the scanned project's folders already.
     data["path"] = [p for p in sys.path if p and p != os.getcwd()]
     return data
+
+
+def _cached_probe(
+    identity: list[str],
+    ask: Callable[[], dict[str, object]],
+    searched: Callable[[dict[str, object]], Sequence[str]],
+) -> dict[str, object]:
+    """An interpreter's answer to the probe, from the per-user cache while nothing it depends
+    on has changed: the interpreter's file, its pyvenv.cfg, and the folders it searches for
+    distributions (``searched(answer)``) with the metadata folders and .pth files in them,
+    which installing, upgrading or removing a distribution adds, replaces or deletes."""
+    from aiscan import usercache
+
+    stored = usercache.read_json("probe", identity)
+    if isinstance(stored, dict) and isinstance(stored.get("answer"), dict):
+        answer: dict[str, object] = stored["answer"]
+        if stored.get("stamp") == _probe_stamp(identity[1], searched(answer)):
+            return answer
+    answer = ask()
+    usercache.write_json(
+        "probe", identity, {"stamp": _probe_stamp(identity[1], searched(answer)), "answer": answer}
+    )
+    return answer
+
+
+def _probe_stamp(python: str, searched: Sequence[str]) -> list[object]:
+    def stat(path: str | os.PathLike[str]) -> list[int] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return [st.st_size, st.st_mtime_ns]
+
+    exe = Path(python)
+    stamp: list[object] = [str(exe.resolve()), stat(exe), stat(exe.parent.parent / "pyvenv.cfg")]
+    for entry in searched:
+        where: list[object] = [entry, stat(entry)]
+        if os.path.isdir(entry):
+            try:
+                with os.scandir(entry) as items:
+                    where.extend(
+                        sorted(
+                            [item.name, stat(item.path)]
+                            for item in items
+                            if item.name.endswith(_METADATA_SUFFIXES)
+                        )
+                    )
+            except OSError:
+                pass
+        stamp.append(where)
+    return stamp
+
+
+_METADATA_SUFFIXES = (".dist-info", ".egg-info", ".egg-link", ".pth", ".egg")
 
 
 def probe(python: str | os.PathLike[str], origin: str) -> Environment:
@@ -225,25 +285,37 @@ def probe(python: str | os.PathLike[str], origin: str) -> Environment:
         same = False
     if same:
         return _from_probe(_probe_running(), origin, is_running=True)
-    try:
-        done = subprocess.run(
-            [str(exe), "-I", "-c", _PROBE],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=Path(exe).absolute().anchor or "/",
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise EnvironmentProblem(f"{exe}: cannot run it: {exc}") from exc
-    if done.returncode != 0:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise EnvironmentProblem(f"{exe}: the interpreter failed (exit {done.returncode}): {tail}")
-    try:
-        data = json.loads(done.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError) as exc:
-        raise EnvironmentProblem(f"{exe}: unexpected answer from the interpreter") from exc
-    return _from_probe(data, origin, is_running=False)
+
+    def ask() -> dict[str, object]:
+        try:
+            done = subprocess.run(
+                [str(exe), "-I", "-c", _PROBE],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=Path(exe).absolute().anchor or "/",
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise EnvironmentProblem(f"{exe}: cannot run it: {exc}") from exc
+        if done.returncode != 0:
+            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise EnvironmentProblem(
+                f"{exe}: the interpreter failed (exit {done.returncode}): {tail}"
+            )
+        try:
+            data = json.loads(done.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError) as exc:
+            raise EnvironmentProblem(f"{exe}: unexpected answer from the interpreter") from exc
+        if not isinstance(data, dict):
+            raise EnvironmentProblem(f"{exe}: unexpected answer from the interpreter")
+        return data
+
+    def searched(answer: dict[str, object]) -> list[str]:
+        path = answer.get("path")
+        return [str(p) for p in path] if isinstance(path, list) else []
+
+    return _from_probe(_cached_probe(["probe", str(exe)], ask, searched), origin, is_running=False)
 
 
 def venv_python(venv: str | os.PathLike[str]) -> Path | None:
