@@ -43,6 +43,7 @@ def taxonomy() -> dict[str, dict[str, Any]]:
     import yaml  # not at the top: a rule pack served from the cache never needs PyYAML
 
     text = (_PACKAGE_DIR / "data" / "taxonomy.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    loader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+    data = yaml.load(text, Loader=loader)
     categories: dict[str, dict[str, Any]] = data["categories"]
     return categories
