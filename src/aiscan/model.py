@@ -119,6 +119,18 @@ class Finding:
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.rule_id, self.message)
 
+    def flow_order(self) -> tuple[object, ...]:
+        """Of two findings of one rule at one place, the one kept is the one whose flow sorts
+        first (the shortest, then by its steps): a choice that never depends on how files
+        were split between workers or in which order they were analysed."""
+        return (
+            len(self.flow),
+            tuple(
+                (s.location.path, s.location.line, s.location.column, s.message) for s in self.flow
+            ),
+            self.message,
+        )
+
 
 ErrorKind = Literal[
     "syntax-error",

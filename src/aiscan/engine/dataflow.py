@@ -80,6 +80,43 @@ def short(node: nodes.NodeNG, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+class FlowGraph(nx.DiGraph):  # type: ignore[misc]
+    """The flow graph of one analysis; ``version`` counts the edges added (networkx counts
+    edges by summing degrees, too slow to ask at every report)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.version = 0
+
+    def add_edge(self, u_of_edge: Any, v_of_edge: Any, **attr: Any) -> None:
+        self.version += 1
+        super().add_edge(u_of_edge, v_of_edge, **attr)
+
+
+def flow_path(
+    graph: nx.DiGraph[NodeKey],
+    start: NodeKey,
+    ends: Iterable[NodeKey],
+    final: NodeKey | None = None,
+) -> tuple[NodeKey, ...]:
+    best: list[NodeKey] | None = None
+    for end in sorted(ends):
+        if start == end:
+            candidate = [start]
+        else:
+            try:
+                candidate = list(nx.shortest_path(graph, start, end))
+            except (nx.NetworkXNoPath, nx.NodeNotFound):
+                continue
+        if best is None or len(candidate) < len(best):
+            best = candidate
+    if best is None:
+        best = [start]
+    if final is not None and best[-1] != final:
+        best.append(final)
+    return tuple(best)
+
+
 @dataclass
 class CallEffect:
     """What a call did, for the statement that holds it (fields set on a constructed object)."""
@@ -102,7 +139,7 @@ class FunctionAnalysis:
         self.engine = engine
         self.scope = scope
         self.path = path
-        self.graph: nx.DiGraph[NodeKey] = nx.DiGraph()
+        self.graph: FlowGraph = FlowGraph()
         self.env: Env = dict(initial or {})
         self.globals_env = globals_env or {}
         self.returns: list[Taint] = []
@@ -116,6 +153,22 @@ class FunctionAnalysis:
         self.param_names: list[str] = []
         self._pending: CallEffect | None = None
         self._breaks: list[list[Env]] = []
+        # Paths read from the graph, each with the graph's edge count when it was read: the
+        # graph only grows, so an answer stands until an edge is added.
+        self._paths: dict[tuple[object, ...], tuple[int, tuple[NodeKey, ...]]] = {}
+
+    def flow_path(
+        self, start: NodeKey, ends: frozenset[NodeKey], final: NodeKey | None = None
+    ) -> tuple[NodeKey, ...]:
+        """The shortest recorded path from ``start`` to one of ``ends`` (then ``final``)."""
+        key = (start, ends, final)
+        edges = self.graph.version
+        known = self._paths.get(key)
+        if known is not None and known[0] == edges:
+            return known[1]
+        path = flow_path(self.graph, start, ends, final)
+        self._paths[key] = (edges, path)
+        return path
 
     # -- entry points -------------------------------------------------------------------------
 

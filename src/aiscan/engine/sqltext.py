@@ -9,6 +9,7 @@ a classifier that names the clause the interpolation sits in. Parameters (``?``,
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -115,6 +116,7 @@ def _open_quote(text: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def looks_like_sql(prefix: str, suffix: str) -> bool:
     """The literal text reads as SQL: a statement's shape (``SELECT ... FROM``, ``INSERT INTO``,
     ``UPDATE t SET``, ``DELETE FROM``) or a fragment that only SQL writes (``ORDER BY``,
@@ -144,6 +146,7 @@ _SQL_SHAPES = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def classify(prefix: str, suffix: str) -> str:
     """The clause a value interpolated between ``prefix`` and ``suffix`` sits in."""
     quote = _open_quote(prefix)

@@ -58,6 +58,7 @@ from aiscan.engine.taint import (
     Origin,
     Taint,
     TaintRuleSpec,
+    is_annotation,
     length_check_lines,
     merge,
     shown_guards,
@@ -188,6 +189,19 @@ class SummarySink:
     text: str | None = None
 
 
+# A summary keeps one entry per (rule, parameter, sink, guards); the guard sets that reach one
+# sink from one parameter are folded into one past this many (the guards common to all of them:
+# the sink stays reported unless every path was safe), and a summary keeps at most this many
+# sinks. Without these bounds the entries multiply at every level of a call chain (each loop
+# iteration and each call site re-reports the callee's sinks).
+MAX_GUARD_SETS_PER_SINK = 8
+MAX_SINKS_PER_SUMMARY = 2_000
+# A flow path longer than this keeps its first and last steps (a report shows both ends).
+MAX_PATH_STEPS = 40
+
+_SinkGroup = tuple[str, str, NodeKey, str, str | None]
+
+
 @dataclass
 class Summary:
     """What a function does with its inputs, reused at every call site."""
@@ -197,18 +211,71 @@ class Summary:
     returns: dict[str, ParamFlow] = field(default_factory=dict)
     return_sources: Taint | None = None
     return_source_paths: dict[Origin, tuple[NodeKey, ...]] = field(default_factory=dict)
-    sinks: list[SummarySink] = field(default_factory=list)
     field_writes: dict[str, dict[str, ParamFlow]] = field(default_factory=dict)
     # Fields of the object returned (a factory: ``return cls(form["x"])``).
     return_fields: dict[str, dict[str, ParamFlow]] = field(default_factory=dict)
     return_field_sources: dict[str, Taint] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
     validator_of: dict[str, str] = field(default_factory=dict)  # param -> guard kind when True
+    # (rule, param, sink node, callee, text) -> guards -> the sink with the shortest path.
+    _sinks: dict[_SinkGroup, dict[frozenset[str], SummarySink]] = field(default_factory=dict)
+    _sink_count: int = 0
+    # (rule id, location) -> the finding with the flow that sorts first (as the scanner keeps).
+    _findings: dict[tuple[str, object], Finding] = field(default_factory=dict)
+    #: Set when a bound dropped sinks: the bound's description, for the scan's notifications.
+    truncated: str | None = None
+
+    @property
+    def sinks(self) -> list[SummarySink]:
+        return [s for group in self._sinks.values() for s in group.values()]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return list(self._findings.values())
+
+    def add_finding(self, finding: Finding) -> None:
+        key = (finding.rule_id, finding.location)
+        current = self._findings.get(key)
+        if current is None or finding.flow_order() < current.flow_order():
+            self._findings[key] = finding
+
+    def add_findings(self, findings: Iterable[Finding]) -> None:
+        for finding in findings:
+            self.add_finding(finding)
+
+    def add_sink(self, sink: SummarySink) -> None:
+        group_key: _SinkGroup = (sink.rule_id, sink.param, sink.path[-1], sink.callee, sink.text)
+        group = self._sinks.get(group_key)
+        if group is None:
+            if self._sink_count >= MAX_SINKS_PER_SUMMARY:
+                self.truncated = f"more than {MAX_SINKS_PER_SUMMARY} sinks reached"
+                return
+            group = self._sinks[group_key] = {}
+        current = group.get(sink.guards)
+        if current is not None:
+            if _path_order(sink.path) < _path_order(current.path):
+                group[sink.guards] = sink
+            return
+        if len(group) < MAX_GUARD_SETS_PER_SINK:
+            group[sink.guards] = sink
+            self._sink_count += 1
+            return
+        # Fold: one entry whose guards held on every path, with the shortest path.
+        sinks = [*group.values(), sink]
+        common = frozenset.intersection(
+            *(frozenset(g for g in s.guards if not is_annotation(g)) for s in sinks)
+        )
+        notes = sorted({g for s in sinks for g in s.guards if is_annotation(g)})
+        guards = common | frozenset(notes[:MAX_GUARD_SETS_PER_SINK])
+        best = min(sinks, key=lambda s: _path_order(s.path))
+        self._sink_count -= len(group) - 1
+        self._sinks[group_key] = {
+            guards: SummarySink(sink.rule_id, sink.param, guards, best.path, sink.callee, sink.text)
+        }
 
     def signature(self) -> tuple[object, ...]:
         return (
             tuple(sorted(self.returns)),
-            tuple(sorted((s.rule_id, s.param) for s in self.sinks)),
+            tuple(sorted({(k[0], k[1]) for k in self._sinks})),
             tuple(sorted(self.field_writes)),
             self.return_sources is not None,
             tuple(sorted(self.validator_of.items())),
@@ -222,6 +289,10 @@ class ResolvedCall:
     constructor: bool = False
     klass: nodes.ClassDef | None = None
     extra_args: tuple[nodes.NodeNG, ...] = ()
+
+
+def _path_order(path: tuple[NodeKey, ...]) -> tuple[int, tuple[NodeKey, ...]]:
+    return (len(path), path)
 
 
 def _func_key(func: nodes.NodeNG) -> tuple[str, int, int, str]:
@@ -319,6 +390,7 @@ class TaintEngine:
         self.globals_env: dict[str, Taint] = {}
         self._current: list[Summary] = []
         self.truncated: list[str] = []
+        self._locations: dict[NodeKey, Location | None] = {}
 
     # -- file entry point ----------------------------------------------------------------------
 
@@ -336,6 +408,7 @@ class TaintEngine:
         """
         self.file_steps = 0
         self._resolved.clear()
+        self._locations.clear()
         self._module = module
         self.globals_env = {}
         path = str(Path(module.file).resolve()) if module.file else module.name
@@ -455,20 +528,25 @@ class TaintEngine:
         finally:
             self.in_progress.discard(key)
             self._current.pop()
+        if summary.truncated:
+            self.truncated.append(
+                f"{getattr(func, 'name', 'lambda')} at {Path(path).name}:{func.lineno}: "
+                f"{summary.truncated}; analysed in part"
+            )
         summary.params = analysis.param_names
         returned = merge(analysis.returns)
         if returned is not None:
             for origin in sorted(returned.origins):
                 if origin.kind == "param":
                     summary.returns[origin.label] = ParamFlow.of(
-                        returned, origin, _path(analysis.graph, origin.node, returned.at)
+                        returned, origin, analysis.flow_path(origin.node, returned.at)
                     )
             sources = frozenset(f for f in returned.facts if f[0].kind == "source")
             if sources:
                 summary.return_sources = Taint(sources, returned.at)
                 for origin, _ in sources:
-                    summary.return_source_paths[origin] = _path(
-                        analysis.graph, origin.node, returned.at
+                    summary.return_source_paths[origin] = analysis.flow_path(
+                        origin.node, returned.at
                     )
         for fname, taint in analysis.field_writes.items():
             flows = _param_flows(analysis, taint)
@@ -987,7 +1065,7 @@ class TaintEngine:
         summary = self.summarise(func, initial=dict(analysis.env))
         analysis.local_funcs[str(func.name)] = (summary, func)
         if self._current:
-            self._current[-1].findings.extend(summary.findings)
+            self._current[-1].add_findings(summary.findings)
 
     # -- calls ------------------------------------------------------------------------------------
 
@@ -1147,7 +1225,7 @@ class TaintEngine:
                     summary = self.summarise(resolved.func, initial=dict(analysis.env))
                     # Flows from the closure's sources are this function's findings.
                     if self._current:
-                        self._current[-1].findings.extend(summary.findings)
+                        self._current[-1].add_findings(summary.findings)
             if summary is not None:
                 extra = [analysis.eval(a) for a in resolved.extra_args]
                 return self.apply_summary(
@@ -1549,21 +1627,19 @@ class TaintEngine:
         analysis.graph.add_node(sink_key)
         here = via or sink_key
         for origin, guards in spec.accepts(taint, text):
-            caller_path = _path(analysis.graph, origin.node, taint.at, here)
-            full = caller_path + tuple(k for k in callee_path if k not in caller_path)
+            caller_path = analysis.flow_path(origin.node, taint.at, here)
+            full = _joined(caller_path, callee_path)
             finding = self.make_finding(spec, full, origin, callee, guards)
             if finding is not None:
-                summary.findings.append(finding)
+                summary.add_finding(finding)
                 made = True
         # A parameter's flow is kept whatever its text so far: the caller may interpolate it.
         for origin, guards in taint.live(spec.ignore_kinds, spec.sanitizer_tag, spec.accept_kinds):
             if origin.kind != "param":
                 continue
-            caller_path = _path(analysis.graph, origin.node, taint.at, here)
-            full = caller_path + tuple(k for k in callee_path if k not in caller_path)
-            summary.sinks.append(
-                SummarySink(spec.rule.id, origin.label, guards, full, callee, text)
-            )
+            caller_path = analysis.flow_path(origin.node, taint.at, here)
+            full = _joined(caller_path, callee_path)
+            summary.add_sink(SummarySink(spec.rule.id, origin.label, guards, full, callee, text))
             made = True
         return made
 
@@ -1613,6 +1689,14 @@ class TaintEngine:
         return rel
 
     def _location(self, key: NodeKey) -> Location | None:
+        """Memoised for the file being analysed: a flow's steps are asked for at every report."""
+        try:
+            return self._locations[key]
+        except KeyError:
+            location = self._locations[key] = self._compute_location(key)
+            return location
+
+    def _compute_location(self, key: NodeKey) -> Location | None:
         path, line, col, end_line, end_col, _ = key
         rel = self._relative(path)
         if rel is None:
@@ -1694,7 +1778,7 @@ def _argparse_dest(call: nodes.Call) -> str | None:
 def _param_flows(analysis: FunctionAnalysis, taint: Taint) -> dict[str, ParamFlow]:
     """For each parameter origin of ``taint``: its guards and its path in the flow graph."""
     return {
-        o.label: ParamFlow.of(taint, o, _path(analysis.graph, o.node, taint.at))
+        o.label: ParamFlow.of(taint, o, analysis.flow_path(o.node, taint.at))
         for o in taint.origins
         if o.kind == "param"
     }
@@ -1716,28 +1800,15 @@ def _char_col(path: str, line: int, byte_col: int) -> int:
     return len(raw[:byte_col].decode("utf-8", errors="ignore")) + 1
 
 
-def _path(
-    graph: nx.DiGraph[NodeKey],
-    start: NodeKey,
-    ends: Iterable[NodeKey],
-    final: NodeKey | None = None,
-) -> tuple[NodeKey, ...]:
-    best: list[NodeKey] | None = None
-    for end in sorted(ends):
-        if start == end:
-            candidate = [start]
-        else:
-            try:
-                candidate = list(nx.shortest_path(graph, start, end))
-            except (nx.NetworkXNoPath, nx.NodeNotFound):
-                continue
-        if best is None or len(candidate) < len(best):
-            best = candidate
-    if best is None:
-        best = [start]
-    if final is not None and best[-1] != final:
-        best.append(final)
-    return tuple(best)
+def _joined(caller: tuple[NodeKey, ...], callee: tuple[NodeKey, ...]) -> tuple[NodeKey, ...]:
+    """The caller's path, then the callee's steps it does not already hold; past
+    MAX_PATH_STEPS the middle is dropped (a chain through many calls keeps both ends)."""
+    seen = set(caller)
+    full = caller + tuple(k for k in callee if k not in seen)
+    if len(full) <= MAX_PATH_STEPS:
+        return full
+    half = MAX_PATH_STEPS // 2
+    return full[:half] + full[-half:]
 
 
 def _add_chain(graph: nx.DiGraph[NodeKey], path: Sequence[NodeKey], end: NodeKey) -> None:

@@ -40,6 +40,7 @@ NON_SANITIZING = frozenset({LENGTH_CHECKED, HOST_ALLOW_LISTED, DOT_DOT_FREE})
 # around the place the value was interpolated into a string.
 LENGTH_AT = LENGTH_CHECKED + "@"
 TEXT_PREFIX = "in-text:"
+_ANNOTATION_PREFIXES = (TEXT_PREFIX, LENGTH_AT)
 _TEXT_SEP = "\x1f"
 _MAX_PREFIX = 240
 _MAX_SUFFIX = 80
@@ -100,11 +101,17 @@ class Taint:
         return frozenset(o for o, _ in self.facts)
 
     def with_guard(self, kind: str) -> Taint:
+        if kind.startswith(LENGTH_AT):
+            return self.with_guards(frozenset({kind}))
         return Taint(frozenset((o, g | {kind}) for o, g in self.facts), self.at)
 
     def with_guards(self, kinds: frozenset[str]) -> Taint:
         if not kinds:
             return self
+        if any(k.startswith(LENGTH_AT) for k in kinds):
+            return Taint(
+                frozenset((o, _few_length_lines(g | kinds)) for o, g in self.facts), self.at
+            )
         return Taint(frozenset((o, g | kinds) for o, g in self.facts), self.at)
 
     def moved(self, node: NodeKey) -> Taint:
@@ -176,7 +183,19 @@ def text_contexts(guards: Iterable[str]) -> list[tuple[str, str]]:
 
 def is_annotation(kind: str) -> bool:
     """A recorded fact about a flow that is not a guard (never makes a value safe)."""
-    return kind.startswith(TEXT_PREFIX) or kind.startswith(LENGTH_AT)
+    return kind.startswith(_ANNOTATION_PREFIXES)
+
+
+# The lines of length checks a flow passed are kept for its message: the first few of them.
+MAX_LENGTH_LINES = 3
+
+
+def _few_length_lines(guards: frozenset[str]) -> frozenset[str]:
+    lines = [g for g in guards if g.startswith(LENGTH_AT)]
+    if len(lines) <= MAX_LENGTH_LINES:
+        return guards
+    lines.sort(key=lambda g: int(g[len(LENGTH_AT) :]))
+    return guards.difference(lines[MAX_LENGTH_LINES:])
 
 
 def length_check_lines(guards: Iterable[str]) -> list[int]:
@@ -269,13 +288,21 @@ def _bounded(facts: frozenset[Fact]) -> frozenset[Fact]:
         else:
             grouped.setdefault(origin, []).append(guards)
     for origin, sets in grouped.items():
-        common = frozenset.intersection(
-            *(frozenset(g for g in s if not is_annotation(g)) for s in sets)
-        )
-        notes = sorted({g for s in sets for g in s if is_annotation(g)})
-        texts = [g for g in notes if g.startswith(TEXT_PREFIX)][:MAX_TEXTS_PER_FACT]
-        others = [g for g in notes if not g.startswith(TEXT_PREFIX)]
-        out.add((origin, common | frozenset(texts) | frozenset(others)))
+        common: set[str] | None = None
+        notes: set[str] = set()
+        for guards in sets:
+            kinds = set()
+            for g in guards:
+                if g.startswith(_ANNOTATION_PREFIXES):
+                    notes.add(g)
+                else:
+                    kinds.add(g)
+            common = kinds if common is None else common & kinds
+        ordered = sorted(notes)
+        texts = [g for g in ordered if g.startswith(TEXT_PREFIX)][:MAX_TEXTS_PER_FACT]
+        others = [g for g in ordered if not g.startswith(TEXT_PREFIX)]
+        kept = frozenset(common or ()) | frozenset(texts) | frozenset(others)
+        out.add((origin, _few_length_lines(kept)))
     return frozenset(out)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import sys
@@ -999,7 +1000,13 @@ def _imports_top(node: nodes.NodeNG, name: str) -> bool:
 
 
 def _declared_global(module: nodes.Module, name: str) -> bool:
-    return any(name in g.names for g in module.nodes_of_class(nodes.Global))
+    return name in _global_names(module)
+
+
+@functools.lru_cache(maxsize=4)
+def _global_names(module: nodes.Module) -> frozenset[str]:
+    """The names any ``global`` statement of ``module`` declares (one walk per module)."""
+    return frozenset(n for g in module.nodes_of_class(nodes.Global) for n in g.names)
 
 
 def _consumed_key(name: nodes.Name) -> str | None:
