@@ -7,9 +7,9 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiscan.engine.context import FileContext, imported_tops, is_test_path
 from aiscan.engine.environment import Environment, activate, activated
@@ -240,50 +240,179 @@ def _apply_suppressions(
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     """One finding per rule and location. A sink reached from several sources (or found from
-    several files' analyses) keeps the flow that sorts first, so the choice never depends on
-    how files were split between workers."""
+    several files' analyses) keeps the flow that sorts first."""
     best: dict[tuple[str, object], Finding] = {}
     for f in findings:
         key = (f.rule_id, f.location)
         current = best.get(key)
-        if current is None or _flow_key(f) < _flow_key(current):
+        if current is None or f.flow_order() < current.flow_order():
             best[key] = f
     return sorted(best.values(), key=Finding.sort_key)
 
 
-def _flow_key(f: Finding) -> tuple[object, ...]:
-    return (
-        len(f.flow),
-        tuple((s.location.path, s.location.line, s.location.column, s.message) for s in f.flow),
-        f.message,
-    )
-
-
 # --- worker processes -------------------------------------------------------------------------
 
-_WORKER: Analyzer | None = None
+#: A worker whose resident memory passes this after a file is replaced by a fresh one (what it
+#: holds, parsed library modules and summaries, is a cache: the next worker rebuilds what it
+#: needs). Override with AISCAN_WORKER_MAX_RSS_MIB.
+WORKER_MAX_RSS_MIB = 768
 
 
-def _init_worker(
-    ruleset: RuleSet,
-    root: str,
-    roots: list[str],
-    ppi: Sequence[PerPathIgnore],
-    files: list[str],
-    environment: Environment | None,
-) -> None:
-    global _WORKER
+@dataclass(frozen=True)
+class _WorkerInit:
+    ruleset: RuleSet
+    root: str
+    roots: list[str]
+    ppi: Sequence[PerPathIgnore]
+    files: list[str]
+    environment: Environment | None
+
+
+def _worker_main(init: _WorkerInit, conn: Any, max_rss: int) -> None:
+    """Analyse the files the parent sends until told to stop (None), or until this process
+    holds more than ``max_rss`` bytes after a file: then it says so and exits."""
+    _die_with_parent()
     sys.setrecursionlimit(max(sys.getrecursionlimit(), _RECURSION_LIMIT))
-    set_scan_roots(roots)
-    sys.path[:0] = [r for r in roots if r not in sys.path]
+    set_scan_roots(init.roots)
+    sys.path[:0] = [r for r in init.roots if r not in sys.path]
     install_fast_astroid()
-    activate(environment, roots)
-    _WORKER = Analyzer(ruleset, Path(root), ppi, [Path(f) for f in files])
+    activate(init.environment, init.roots)
+    analyzer = Analyzer(init.ruleset, Path(init.root), init.ppi, [Path(f) for f in init.files])
+    while True:
+        path = conn.recv()
+        if path is None:
+            return
+        result = analyzer.analyse(Path(path))
+        recycle = _rss_bytes() > max_rss
+        conn.send((result, recycle))
+        if recycle:
+            return
 
 
-def _work(path: str) -> FileResult:
-    assert _WORKER is not None
-    return _WORKER.analyse(Path(path))
+def _rss_bytes() -> int:
+    """This process's resident memory now (Linux), else its peak so far."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when the process that started it ends, however it ends
+    (a supervisor's SIGTERM to the main process must not leave workers behind)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent ended before the request took effect
+        os._exit(1)
+
+
+def run_pool(init: _WorkerInit, paths: list[str], workers: int, root: Path) -> list[FileResult]:
+    """Analyse ``paths`` in ``workers`` processes; results in the order of ``paths``.
+
+    Each worker is handed one file at a time. A worker that grows past its memory limit is
+    replaced after the file it finished; one that dies (killed, out of memory) costs only the
+    file it was analysing, which is reported."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    max_rss = int(os.environ.get("AISCAN_WORKER_MAX_RSS_MIB", WORKER_MAX_RSS_MIB)) << 20
+    ctx: Any = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    out: list[FileResult | None] = [None] * len(paths)
+    todo = list(range(len(paths) - 1, -1, -1))  # popped from the end: first file first
+    # connection -> (process, index of the file it is analysing, or None when idle)
+    live: dict[Any, tuple[Any, int | None]] = {}
+
+    def start() -> None:
+        parent_end, child_end = ctx.Pipe()
+        proc = ctx.Process(target=_worker_main, args=(init, child_end, max_rss), daemon=True)
+        proc.start()
+        child_end.close()
+        live[parent_end] = (proc, None)
+        hand_out(parent_end)
+
+    def hand_out(conn: Any) -> None:
+        proc, _ = live[conn]
+        if todo:
+            index = todo.pop()
+            live[conn] = (proc, index)
+            conn.send(paths[index])
+        else:
+            live[conn] = (proc, None)
+
+    def retire(conn: Any) -> None:
+        proc, _ = live.pop(conn)
+        conn.close()
+        proc.join()
+
+    try:
+        for _ in range(min(workers, len(paths))):
+            start()
+        while any(index is not None for _, index in live.values()):
+            by_sentinel = {proc.sentinel: conn for conn, (proc, _) in live.items()}
+            for ready in wait([*live, *by_sentinel]):
+                conn = by_sentinel.get(ready, ready)
+                if conn not in live:
+                    continue
+                proc, index = live[conn]
+                try:
+                    result, recycle = conn.recv()
+                except (EOFError, OSError):
+                    # The worker ended without an answer: killed or crashed on this file.
+                    retire(conn)
+                    if index is not None:
+                        out[index] = _lost_file(paths[index], root, proc.exitcode)
+                    if todo:
+                        start()
+                    continue
+                if index is not None:
+                    out[index] = result
+                if recycle:
+                    log.debug("a worker passed %d MiB; replaced", max_rss >> 20)
+                    retire(conn)
+                    if todo:
+                        start()
+                else:
+                    hand_out(conn)
+        for conn in list(live):
+            conn.send(None)
+            retire(conn)
+    finally:
+        for conn, (proc, _) in list(live.items()):
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+            conn.close()
+    return [r if r is not None else FileResult() for r in out]
+
+
+def _lost_file(path: str, root: Path, exitcode: int | None) -> FileResult:
+    try:
+        rel = Path(path).relative_to(root).as_posix()
+    except ValueError:
+        rel = Path(path).as_posix()
+    how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit {exitcode}"
+    return FileResult(
+        errors=(
+            ScanError(
+                "analysis-error",
+                rel,
+                f"the worker process analysing this file ended ({how}); not analysed",
+            ),
+        ),
+        analysed=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -325,21 +454,15 @@ def run_files(
             sys.setrecursionlimit(saved)
             forget_project_modules(roots)
     else:
-        workers = min(jobs, len(files))
-        chunk = max(1, min(16, len(files) // (workers * 8) or 1))
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            initializer=_init_worker,
-            initargs=(
-                ruleset,
-                str(root),
-                roots,
-                tuple(per_path_ignores),
-                [str(f) for f in files],
-                environment,
-            ),
-        ) as pool:
-            results = list(pool.map(_work, [str(p) for p in files], chunksize=chunk))
+        init = _WorkerInit(
+            ruleset,
+            str(root),
+            roots,
+            tuple(per_path_ignores),
+            [str(f) for f in files],
+            environment,
+        )
+        results = run_pool(init, [str(p) for p in files], min(jobs, len(files)), root)
     findings: list[Finding] = []
     suppressed: list[Finding] = []
     errors: list[ScanError] = []
