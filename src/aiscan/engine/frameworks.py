@@ -8,6 +8,7 @@ from astroid import nodes
 
 from aiscan.engine.context import route_decorated
 from aiscan.engine.names import names_of
+from aiscan.engine.nodeindex import module_nodes
 
 # Attributes of a request object that hold client-controlled data (Django, DRF, Starlette).
 REQUEST_DATA_ATTRS = frozenset(
@@ -128,7 +129,7 @@ def _is_fastapi_style(func: nodes.FunctionDef) -> bool:
 
 def _module_uses(node: nodes.NodeNG, package: str) -> bool:
     root = node.root()
-    for imp in root.nodes_of_class((nodes.Import, nodes.ImportFrom)):
+    for imp in module_nodes(root, (nodes.Import, nodes.ImportFrom)):
         if isinstance(imp, nodes.ImportFrom):
             if (imp.modname or "").split(".")[0] == package:
                 return True

@@ -29,6 +29,7 @@ from astroid import nodes
 
 from aiscan.engine.context import def_line
 from aiscan.engine.names import names_of
+from aiscan.engine.nodeindex import module_nodes
 
 _ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 _ROUTE_ATTRS = _ROUTE_METHODS | {"route", "api_route", "websocket"}
@@ -87,7 +88,7 @@ def endpoints(module: nodes.Module, guard_regex: re.Pattern[str]) -> list[Endpoi
     hooks = _before_request_guards(module, guard_regex)
     router_guards = _router_guards(module, guard_regex)
     out: list[Endpoint] = []
-    for func in module.nodes_of_class(nodes.FunctionDef):
+    for func in module_nodes(module, nodes.FunctionDef):
         found = _route(func, framework)
         if found is not None:
             group, path, methods, deco = found
@@ -130,7 +131,7 @@ def endpoints(module: nodes.Module, guard_regex: re.Pattern[str]) -> list[Endpoi
 
 
 def _framework(module: nodes.Module) -> str:
-    for imp in module.nodes_of_class((nodes.Import, nodes.ImportFrom)):
+    for imp in module_nodes(module, (nodes.Import, nodes.ImportFrom)):
         names = (
             [imp.modname or ""] if isinstance(imp, nodes.ImportFrom) else [n for n, _ in imp.names]
         )
@@ -209,7 +210,7 @@ def _depends_in(node: nodes.NodeNG, guard_regex: re.Pattern[str]) -> list[str]:
 def _router_guards(module: nodes.Module, guard_regex: re.Pattern[str]) -> dict[str, list[str]]:
     """dependencies=[...] given to APIRouter(...)/FastAPI(...) or to include_router(router)."""
     out: dict[str, list[str]] = {}
-    for assign in module.nodes_of_class(nodes.Assign):
+    for assign in module_nodes(module, nodes.Assign):
         value = assign.value
         if not isinstance(value, nodes.Call) or len(assign.targets) != 1:
             continue
@@ -220,7 +221,7 @@ def _router_guards(module: nodes.Module, guard_regex: re.Pattern[str]) -> dict[s
                 out.setdefault(_src(assign.targets[0]), []).extend(
                     _depends_in(kw.value, guard_regex)
                 )
-    for call in module.nodes_of_class(nodes.Call):
+    for call in module_nodes(module, nodes.Call):
         if isinstance(call.func, nodes.Attribute) and call.func.attrname == "include_router":
             if not call.args:
                 continue
@@ -237,7 +238,7 @@ def _before_request_guards(
 ) -> dict[str, list[str]]:
     """``@bp.before_request`` hooks that can refuse a request, by app/blueprint name."""
     out: dict[str, list[str]] = {}
-    for func in module.nodes_of_class(nodes.FunctionDef):
+    for func in module_nodes(module, nodes.FunctionDef):
         for deco in func.decorators.nodes if func.decorators else []:
             target = deco.func if isinstance(deco, nodes.Call) else deco
             if not isinstance(target, nodes.Attribute) or target.attrname != "before_request":
@@ -295,7 +296,7 @@ def _django_view(
 
 
 def _imports(module: nodes.Module) -> Iterator[nodes.NodeNG]:
-    yield from module.nodes_of_class((nodes.Import, nodes.ImportFrom))
+    yield from module_nodes(module, (nodes.Import, nodes.ImportFrom))
 
 
 def _src(node: nodes.NodeNG) -> str:

@@ -47,6 +47,7 @@ from aiscan.engine.guards import (
     var_key,
 )
 from aiscan.engine.names import NameIndex, names_of
+from aiscan.engine.nodeindex import module_nodes
 from aiscan.engine.project import module_name
 from aiscan.engine.sqltext import DESCRIPTIONS as SQL_CLAUSE_TEXT
 from aiscan.engine.taint import (
@@ -421,7 +422,7 @@ class TaintEngine:
             self.truncated.append(f"module body of {module.name} is too large; analysed in part")
         self._current.pop()
         self.globals_env = dict(module_analysis.env)
-        functions = [f for f in module.nodes_of_class(nodes.FunctionDef) if not _nested(f)]
+        functions = [f for f in module_nodes(module, nodes.FunctionDef) if not _nested(f)]
         if roots_regex is not None and lines:
             # Functions that read a tainted module global (TARGET = sys.argv[1]) start flows too.
             tainted_globals = sorted(
@@ -1870,7 +1871,7 @@ def _error_registrations(
 def _registration_calls(module: nodes.Module, methods: frozenset[str]) -> list[nodes.Call]:
     return [
         node
-        for node in module.nodes_of_class(nodes.Call)
+        for node in module_nodes(module, nodes.Call)
         if isinstance(node.func, nodes.Attribute) and node.func.attrname in methods
     ]
 

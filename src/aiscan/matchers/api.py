@@ -20,6 +20,7 @@ from astroid.exceptions import AstroidError
 from aiscan.engine import environment
 from aiscan.engine.context import FileContext, enclosing_function
 from aiscan.engine.names import inside_scan
+from aiscan.engine.nodeindex import module_nodes
 from aiscan.matchers.base import Prefilter, make_finding
 from aiscan.model import Finding, Location, Rule
 
@@ -594,7 +595,7 @@ class ApiMatcher:
         if result is not None and "__getattr__" in module.locals:
             result = _closed_getattr_names(module)
         if result is not None:
-            for stmt in module.nodes_of_class(nodes.ImportFrom):
+            for stmt in module_nodes(module, nodes.ImportFrom):
                 if stmt.names and stmt.names[0][0] == "*":
                     target = stmt.modname
                     if stmt.level:
@@ -818,7 +819,7 @@ class ApiMatcher:
             if is_assigned and self._assigns_on(module, name, klass):
                 return True
             if is_defined:
-                for cls in module.nodes_of_class(nodes.ClassDef):
+                for cls in module_nodes(module, nodes.ClassDef):
                     if cls is klass or not (name in cls.locals or name in cls.instance_attrs):
                         continue
                     if _related(cls, klass):
@@ -828,7 +829,7 @@ class ApiMatcher:
     def _assigns_on(self, module: nodes.Module, name: str, klass: nodes.ClassDef) -> bool:
         """``x.name = ...`` in ``module`` where ``x`` may be an instance of ``klass`` (or of a
         class related to it)."""
-        for node in module.nodes_of_class(nodes.AssignAttr):
+        for node in module_nodes(module, nodes.AssignAttr):
             if node.attrname != name:
                 continue
             owner: Owner | None = None
@@ -1006,7 +1007,7 @@ def _declared_global(module: nodes.Module, name: str) -> bool:
 @functools.lru_cache(maxsize=4)
 def _global_names(module: nodes.Module) -> frozenset[str]:
     """The names any ``global`` statement of ``module`` declares (one walk per module)."""
-    return frozenset(n for g in module.nodes_of_class(nodes.Global) for n in g.names)
+    return frozenset(n for g in module_nodes(module, nodes.Global) for n in g.names)
 
 
 def _consumed_key(name: nodes.Name) -> str | None:

@@ -20,6 +20,7 @@ from aiscan.engine.context import (
     spelled,
 )
 from aiscan.engine.names import NameIndex, names_of, resolve
+from aiscan.engine.nodeindex import module_nodes
 from aiscan.engine.project import module_name
 from aiscan.matchers.base import ContextCondition, Prefilter, make_finding
 from aiscan.matchers.pattern import ArgCondition, source_text
@@ -519,7 +520,7 @@ class LoadMatcher:
             module = _module_of(path)
             if module is None or module is ctx.module:
                 continue
-            for call in module.nodes_of_class(nodes.Call):
+            for call in module_nodes(module, nodes.Call):
                 target = call.func
                 last = (
                     target.attrname

@@ -17,6 +17,7 @@ from aiscan.engine.context import (
     purpose_names,
 )
 from aiscan.engine.names import NameIndex, names_of, resolve
+from aiscan.engine.nodeindex import module_nodes
 from aiscan.matchers.base import Prefilter, make_finding, words_in
 from aiscan.matchers.pattern import ArgCondition, node_index, source_text
 from aiscan.matchers.values import single_binding
@@ -166,7 +167,7 @@ class MoneyMatcher:
         (a ``cost`` there is a loss function)."""
         if not self.skip_imports:
             return False
-        for node in module.nodes_of_class((nodes.Import, nodes.ImportFrom)):
+        for node in module_nodes(module, (nodes.Import, nodes.ImportFrom)):
             if isinstance(node, nodes.Import):
                 mods = [name for name, _ in node.names]
             else:
@@ -304,7 +305,7 @@ class MoneyMatcher:
         it imports from: ``price = models.FloatField()``, ``total: float``."""
         names = set(self._own_float_fields(module))
         package = str(module.name).split(".", 1)[0]
-        for node in module.nodes_of_class(nodes.ImportFrom):
+        for node in module_nodes(module, nodes.ImportFrom):
             if not node.level and (node.modname or "").split(".", 1)[0] != package:
                 continue
             try:
@@ -320,7 +321,7 @@ class MoneyMatcher:
         if cached is not None and cached[0] is module:
             return cached[1]
         found: set[str] = set()
-        for klass in module.nodes_of_class(nodes.ClassDef):
+        for klass in module_nodes(module, nodes.ClassDef):
             for stmt in klass.body:
                 if isinstance(stmt, nodes.Assign):
                     targets: list[nodes.NodeNG] = list(stmt.targets)

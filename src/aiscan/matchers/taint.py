@@ -9,6 +9,7 @@ from pathlib import Path
 from astroid import nodes
 
 from aiscan.engine.context import FileContext, is_test_path
+from aiscan.engine.nodeindex import module_nodes
 from aiscan.engine.summaries import FileBudgetExceeded, TaintEngine
 from aiscan.engine.taint import TaintRuleSpec, compile_taint_rule
 from aiscan.matchers.base import Prefilter
@@ -158,7 +159,7 @@ class TaintMatcher:
 def _function_at(ctx: FileContext, line: int) -> nodes.FunctionDef | None:
     """The innermost function whose body holds ``line``."""
     best: nodes.FunctionDef | None = None
-    for func in ctx.module.nodes_of_class(nodes.FunctionDef):
+    for func in module_nodes(ctx.module, nodes.FunctionDef):
         start, end = int(func.fromlineno or 0), int(func.tolineno or 0)
         if start <= line <= end and (best is None or start >= int(best.fromlineno or 0)):
             best = func
