@@ -356,7 +356,9 @@ def run_pool(init: _WorkerInit, paths: list[str], workers: int, root: Path) -> l
     max_rss = int(os.environ.get("AISCAN_WORKER_MAX_RSS_MIB", WORKER_MAX_RSS_MIB)) << 20
     ctx: Any = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     out: list[FileResult | None] = [None] * len(paths)
-    todo = list(range(len(paths) - 1, -1, -1))  # popped from the end: first file first
+    # Largest files first (popped from the end): the longest analyses start early instead of
+    # leaving one worker busy at the end while the others wait.
+    todo = sorted(range(len(paths)), key=lambda i: (_size(paths[i]), -i))
     # connection -> (process, index of the file it is analysing, or None when idle)
     live: dict[Any, tuple[Any, int | None]] = {}
 
@@ -421,6 +423,13 @@ def run_pool(init: _WorkerInit, paths: list[str], workers: int, root: Path) -> l
             proc.join()
             conn.close()
     return [r if r is not None else FileResult() for r in out]
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _lost_file(path: str, root: Path, exitcode: int | None) -> FileResult:
