@@ -158,6 +158,7 @@ _CLEAN_METHODS = frozenset(
         "bit_length",
     }
 )
+_MODULE_ASSIGNMENT = re.compile(r"(?m)^([^\W\d]\w*)\s*(?::[^=\n]*)?=")
 _STRIP_TO_SAFE = re.compile(r"^\[\^[A-Za-z0-9_.\\ -]*\][+*]?$")
 
 
@@ -385,7 +386,7 @@ class TaintEngine:
         self._module_envs: dict[str, dict[str, Taint]] = {}
         self._source_modules: dict[str, bool] = {}
         self._demand_depth = 0
-        self._module_texts: dict[str, str] = {}
+        self._module_assigned: dict[str, frozenset[str]] = {}
         # Set by the matcher: what a module's text must contain to hold a source.
         self.source_text_regex: re.Pattern[str] | None = None
         self.globals_env: dict[str, Taint] = {}
@@ -886,14 +887,16 @@ class TaintEngine:
         return None
 
     def _assigned_at_module_level(self, modname: str, name: str) -> bool:
-        text = self._module_texts.get(modname)
-        if text is None:
+        names = self._module_assigned.get(modname)
+        if names is None:
             try:
                 text = self.project_modules[modname].read_text(encoding="utf-8", errors="replace")
             except OSError:
                 text = ""
-            self._module_texts[modname] = text
-        return re.search(rf"(?m)^{re.escape(name)}\s*(?::[^=\n]*)?=", text) is not None
+            # Read once per module: the names a line of its body assigns (``NAME = ...``,
+            # ``NAME: T = ...``), not the text itself, asked again at every imported name.
+            names = self._module_assigned[modname] = frozenset(_MODULE_ASSIGNMENT.findall(text))
+        return name in names
 
     def _may_hold_source(self, modname: str) -> bool:
         """Whether a project module's text mentions a source at all (cheap; no parse)."""
