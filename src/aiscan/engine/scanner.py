@@ -6,11 +6,12 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from aiscan.engine import observe
 from aiscan.engine.context import FileContext, imported_tops, is_test_path
 from aiscan.engine.environment import Environment, activate, activated
 from aiscan.engine.names import clear_memo, set_scan_roots
@@ -47,6 +48,8 @@ class FileResult:
     analysed: bool = True
     #: Top-level modules the file imports (absolute imports), for the environment report.
     imports: tuple[str, ...] = ()
+    #: What the analysis read beyond the file's import closure (engine.observe kinds).
+    observed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -283,7 +286,15 @@ def _init_worker(
 
 def _work(path: str) -> FileResult:
     assert _WORKER is not None
-    return _WORKER.analyse(Path(path))
+    return _analyse(_WORKER, Path(path))
+
+
+def _analyse(analyzer: Analyzer, path: Path) -> FileResult:
+    """``analyzer.analyse(path)``, with what the matchers noted about its inputs."""
+    observe.take()
+    result = analyzer.analyse(path)
+    seen = observe.take()
+    return replace(result, observed=seen) if seen else result
 
 
 @dataclass(frozen=True)
@@ -303,30 +314,41 @@ def run_files(
     jobs: int = 0,
     per_path_ignores: Sequence[PerPathIgnore] = (),
     environment: Environment | None = None,
+    cached: Mapping[Path, FileResult] | None = None,
+    on_result: Callable[[Path, FileResult], None] | None = None,
 ) -> RunOutput:
     """Analyse ``files`` against ``environment`` (default: the running interpreter's
-    packages); the result does not depend on ``jobs``."""
+    packages); the result does not depend on ``jobs``.
+
+    ``cached`` holds results already known (from the result cache): those files are not
+    analysed again, but stay part of the project the others are analysed in. ``on_result``
+    is given each file analysed here and its result.
+    """
     jobs = jobs or (os.cpu_count() or 1)
+    known = cached or {}
+    todo = [p for p in files if p not in known]
     # The project root too: folders without __init__.py under it import as namespace
     # packages (import helpers.utils from a sibling folder).
     roots = search_roots(files)
     if str(root) not in roots:
         roots.append(str(root))
     results: Iterable[FileResult]
-    if jobs <= 1 or len(files) < 4:
+    if not todo:
+        results = []
+    elif jobs <= 1 or len(todo) < 4:
         saved = sys.getrecursionlimit()
         sys.setrecursionlimit(max(saved, _RECURSION_LIMIT))
         forget_project_modules(roots)
         try:
             with import_path(roots), fast_astroid(), activated(environment, roots):
                 analyzer = Analyzer(ruleset, root, per_path_ignores, files)
-                results = [analyzer.analyse(p) for p in files]
+                results = [_analyse(analyzer, p) for p in todo]
         finally:
             sys.setrecursionlimit(saved)
             forget_project_modules(roots)
     else:
-        workers = min(jobs, len(files))
-        chunk = max(1, min(16, len(files) // (workers * 8) or 1))
+        workers = min(jobs, len(todo))
+        chunk = max(1, min(16, len(todo) // (workers * 8) or 1))
         with ProcessPoolExecutor(
             max_workers=workers,
             initializer=_init_worker,
@@ -339,7 +361,15 @@ def run_files(
                 environment,
             ),
         ) as pool:
-            results = list(pool.map(_work, [str(p) for p in files], chunksize=chunk))
+            results = list(pool.map(_work, [str(p) for p in todo], chunksize=chunk))
+    if on_result is not None or known:
+        fresh = dict(zip(todo, results, strict=True))
+        if on_result is not None:
+            for path, res in fresh.items():
+                on_result(path, res)
+        # In the order of ``files``, as without a cache: the merge below keeps the first of
+        # equal errors.
+        results = [known[p] if p in known else fresh[p] for p in files]
     findings: list[Finding] = []
     suppressed: list[Finding] = []
     errors: list[ScanError] = []
