@@ -7,12 +7,13 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from aiscan.engine import observe
 from aiscan.engine.context import FileContext, imported_tops, is_test_path
 from aiscan.engine.environment import Environment, activate, activated
 from aiscan.engine.names import clear_memo, set_scan_roots
@@ -49,6 +50,8 @@ class FileResult:
     analysed: bool = True
     #: Top-level modules the file imports (absolute imports), for the environment report.
     imports: tuple[str, ...] = ()
+    #: What the analysis read beyond the file's import closure (engine.observe kinds).
+    observed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -308,11 +311,19 @@ def _worker_main(init: _WorkerInit, conn: Any, max_rss: int) -> None:
         path = conn.recv()
         if path is None:
             return
-        result = analyzer.analyse(Path(path))
+        result = _analyse(analyzer, Path(path))
         recycle = _rss_bytes() > max_rss
         conn.send((result, recycle))
         if recycle:
             return
+
+
+def _analyse(analyzer: Analyzer, path: Path) -> FileResult:
+    """``analyzer.analyse(path)``, with what the matchers noted about its inputs."""
+    observe.take()
+    result = analyzer.analyse(path)
+    seen = observe.take()
+    return replace(result, observed=seen) if seen else result
 
 
 def _rss_bytes() -> int:
@@ -467,24 +478,35 @@ def run_files(
     jobs: int = 0,
     per_path_ignores: Sequence[PerPathIgnore] = (),
     environment: Environment | None = None,
+    cached: Mapping[Path, FileResult] | None = None,
+    on_result: Callable[[Path, FileResult], None] | None = None,
 ) -> RunOutput:
     """Analyse ``files`` against ``environment`` (default: the running interpreter's
-    packages); the result does not depend on ``jobs``."""
+    packages); the result does not depend on ``jobs``.
+
+    ``cached`` holds results already known (from the result cache): those files are not
+    analysed again, but stay part of the project the others are analysed in. ``on_result``
+    is given each file analysed here and its result.
+    """
     jobs = jobs or (os.cpu_count() or 1)
+    known = cached or {}
+    todo = [p for p in files if p not in known]
     # The project root too: folders without __init__.py under it import as namespace
     # packages (import helpers.utils from a sibling folder).
     roots = search_roots(files)
     if str(root) not in roots:
         roots.append(str(root))
     results: Iterable[FileResult]
-    if jobs <= 1 or len(files) < 4:
+    if not todo:
+        results = []
+    elif jobs <= 1 or len(todo) < 4:
         saved = sys.getrecursionlimit()
         sys.setrecursionlimit(max(saved, _RECURSION_LIMIT))
         forget_project_modules(roots)
         try:
             with import_path(roots), fast_astroid(), activated(environment, roots), _gc_tuned():
                 analyzer = Analyzer(ruleset, root, per_path_ignores, files)
-                results = [analyzer.analyse(p) for p in files]
+                results = [_analyse(analyzer, p) for p in todo]
         finally:
             sys.setrecursionlimit(saved)
             forget_project_modules(roots)
@@ -497,7 +519,15 @@ def run_files(
             [str(f) for f in files],
             environment,
         )
-        results = run_pool(init, [str(p) for p in files], min(jobs, len(files)), root)
+        results = run_pool(init, [str(p) for p in todo], min(jobs, len(todo)), root)
+    if on_result is not None or known:
+        fresh = dict(zip(todo, results, strict=True))
+        if on_result is not None:
+            for path, res in fresh.items():
+                on_result(path, res)
+        # In the order of ``files``, as without a cache: the merge below keeps the first of
+        # equal errors.
+        results = [known[p] if p in known else fresh[p] for p in files]
     findings: list[Finding] = []
     suppressed: list[Finding] = []
     errors: list[ScanError] = []

@@ -17,7 +17,7 @@ import astroid
 from astroid import bases, nodes, util
 from astroid.exceptions import AstroidError
 
-from aiscan.engine import environment
+from aiscan.engine import environment, observe
 from aiscan.engine.context import FileContext, enclosing_function
 from aiscan.engine.names import inside_scan
 from aiscan.engine.nodeindex import module_nodes
@@ -136,6 +136,7 @@ class _Texts:
         self._files: dict[str, list[tuple[str, str]]] = {}
 
     def project(self) -> list[str]:
+        observe.note(observe.PROJECT_TEXTS)
         if self._project is None:
             self._project = [_read(p) for p in self.files]
         return self._project

@@ -16,7 +16,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from aiscan.engine import environment
+from aiscan.engine import environment, observe
 from aiscan.engine.context import FileContext, imported_tops, last_name, spelled
 from aiscan.engine.discovery import SKIP_DIRS
 from aiscan.engine.environment import Environment
@@ -192,6 +192,7 @@ class DependencyMatcher:
         return not (not (folder / "__init__.py").is_file() and top in _top_level_names(folder))
 
     def check(self, ctx: FileContext) -> Iterable[Finding]:
+        observe.note(observe.MANIFESTS)
         path = Path(os.path.abspath(self.root / ctx.path))
         project = self.project_for(path.parent)
         if project is None or not project.manifest.known:
@@ -337,6 +338,7 @@ class DependencyMatcher:
     def _first_import_of(self, dist: str, project: Project, rel: str, env: Environment) -> bool:
         """Whether no scanned file of the project sorted before ``rel`` imports ``dist``: the
         note goes to the first file's first import, however files are split between workers."""
+        observe.note(observe.IMPORT_ORDER)
         self._assign_files()
         for other_rel, other in project.files:
             if other_rel >= rel:

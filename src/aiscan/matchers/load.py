@@ -12,6 +12,7 @@ from typing import Any
 import astroid
 from astroid import nodes
 
+from aiscan.engine import observe
 from aiscan.engine.context import (
     FileContext,
     call_sites,
@@ -507,6 +508,7 @@ class LoadMatcher:
 
     def _sites_elsewhere(self, ctx: FileContext, func: nodes.FunctionDef) -> list[nodes.Call]:
         """Calls of ``func`` in the other project modules (by what their names resolve to)."""
+        observe.note(observe.IMPORTERS)
         qname = str(func.qname())
         fname = str(func.name)
         here = getattr(ctx.module, "file", None)
