@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import collections
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Iterable, Iterator
@@ -231,6 +232,24 @@ class ModuleCache:
     def build(self, source: SourceText, path: Path) -> nodes.Module:
         modname, _ = module_name(path)
         manager = astroid.MANAGER
+        known = manager.astroid_cache.get(modname)
+        if known is not None and _same_file(known.file, path):
+            # Built already when another file imported it, the same way (project modules are
+            # built without transforms, from the same text): building it again cost a second
+            # parse of nearly every module of a project.
+            module = known
+        else:
+            module = self._parse(source, path, modname)
+        self._order[modname] = None
+        self._order.move_to_end(modname)
+        while len(self._order) > self.limit:
+            old, _ = self._order.popitem(last=False)
+            manager.astroid_cache.pop(old, None)
+        return module
+
+    @staticmethod
+    def _parse(source: SourceText, path: Path, modname: str) -> nodes.Module:
+        manager = astroid.MANAGER
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -246,9 +265,13 @@ class ModuleCache:
                         syntax_message(error), error.lineno or 1, error.offset or 0
                     ) from exc
                 raise ParseFailure(f"cannot parse: {error}", 1, 0) from exc
-        self._order[modname] = None
-        self._order.move_to_end(modname)
-        while len(self._order) > self.limit:
-            old, _ = self._order.popitem(last=False)
-            manager.astroid_cache.pop(old, None)
         return module
+
+
+def _same_file(file: str | None, path: Path) -> bool:
+    if not file:
+        return False
+    try:
+        return os.path.samefile(file, path)
+    except OSError:
+        return False
