@@ -41,3 +41,16 @@ def _private_rule_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AISCAN_CACHE_DIR", str(tmp_path_factory.mktemp("rule-cache")))
         yield
+
+
+@pytest.fixture(autouse=True)
+def _result_cache_in_a_temporary_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``aiscan scan`` keeps a result cache at the scan root by default. In the tests (those
+    that call the command line in this process) it goes to a folder of each test's own: never
+    into the repository (examples/, the fixtures), nor from one test to the next."""
+    from aiscan.engine import cache
+
+    folder = tmp_path_factory.mktemp("results")
+    monkeypatch.setattr(cache, "default_location", lambda root: folder)

@@ -6,9 +6,19 @@ from aiscan._version import __version__
 from aiscan.api import UsageError, scan, scan_source
 from aiscan.config import Config, ConfigError
 from aiscan.loader import RuleError, RuleSet, load_rules
-from aiscan.model import Finding, FlowStep, Location, Rule, ScanError, ScanResult, Suppression
+from aiscan.model import (
+    CacheStats,
+    Finding,
+    FlowStep,
+    Location,
+    Rule,
+    ScanError,
+    ScanResult,
+    Suppression,
+)
 
 __all__ = [
+    "CacheStats",
     "Config",
     "ConfigError",
     "Finding",

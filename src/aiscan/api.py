@@ -57,6 +57,7 @@ def scan(
     root: str | os.PathLike[str] | None = None,
     python: str | os.PathLike[str] | None = None,
     venv: str | os.PathLike[str] | None = None,
+    cache: bool | str | os.PathLike[str] = False,
 ) -> ScanResult:
     """Scan files and folders.
 
@@ -65,11 +66,16 @@ def scan(
     are looked up in the target environment: the interpreter ``python``, else the virtual
     environment ``venv``, else the configuration's, else a ``.venv``/``venv`` at the root, else
     the running interpreter. Findings are in a deterministic order whatever ``jobs`` is.
+
+    ``cache`` reuses the results of unchanged files from a result cache: ``True`` for the
+    configuration's ``cache-dir`` (default ``.aiscan_cache`` at the root), or the cache folder.
+    Off by default; the result is the same either way.
     """
+    from aiscan.engine.cache import cache_notes, open_store, run_cached
     from aiscan.engine.discovery import discover
     from aiscan.engine.environment import EnvironmentProblem
     from aiscan.engine.environment import resolve as resolve_environment
-    from aiscan.engine.scanner import PerPathIgnore, run_files
+    from aiscan.engine.scanner import PerPathIgnore
 
     path_list = [Path(p) for p in paths]
     if not path_list:
@@ -98,7 +104,9 @@ def scan(
         target = resolve_environment(base, python=python, venv=venv)
     except EnvironmentProblem as exc:
         raise UsageError(str(exc)) from exc
-    out = run_files(
+    store = open_store(cache, cfg.cache_dir, base)
+    out, stats = run_cached(
+        store,
         found.files,
         ruleset,
         base,
@@ -106,7 +114,7 @@ def scan(
         per_path_ignores=ppi,
         environment=target,
     )
-    errors = list(out.errors)
+    errors = [*out.errors, *cache_notes(store, base)]
     # A named path that cannot be scanned is reported and the rest of the scan goes on.
     errors.extend(ScanError("read-error", path, why) for path, why in found.errors)
     errors.extend(ScanError("skipped", path, why, fatal=False) for path, why in found.skipped)
@@ -127,6 +135,7 @@ def scan(
         root=str(base),
         environment=environment_facts(),
         target=target.facts(out.imports),
+        cache=stats,
     )
 
 
@@ -144,4 +153,4 @@ def scan_source(
         target = Path(tmp) / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(code, encoding="utf-8")
-        return scan([target], rules=rules, config=Config(), jobs=1, root=tmp)
+        return scan([target], rules=rules, config=Config(), jobs=1, root=tmp, cache=False)

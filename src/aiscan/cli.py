@@ -78,6 +78,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--show-suppressed", action="store_true", help="list suppressed findings")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    cache = p.add_mutually_exclusive_group()
+    cache.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="analyse every file; do not read or write the result cache",
+    )
+    _cache_dir_option(cache)
+
+    p = sub.add_parser("cache", help="show or clear the result cache")
+    p.add_argument("action", choices=("info", "clear"))
+    p.add_argument("path", nargs="?", default=".", metavar="PATH", help="the scan root")
+    _cache_dir_option(p)
 
     p = sub.add_parser("rules", help="list the rules")
     _rule_options(p)
@@ -93,6 +105,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     _rule_options(p)
     return parser
+
+
+def _cache_dir_option(p: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup) -> None:
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="the result cache's folder (default: [tool.aiscan] cache-dir, else .aiscan_cache "
+        "at the scan root)",
+    )
 
 
 def _rule_options(p: argparse.ArgumentParser) -> None:
@@ -130,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_test_rules(args)
         if args.command == "routes":
             return _cmd_routes(args)
+        if args.command == "cache":
+            return _cmd_cache(args)
     except (RuleError, ConfigError, UsageError) as exc:
         print(f"aiscan: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
@@ -178,6 +201,11 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         builtin=config.builtin_rules and not args.no_builtin_rules,
     )
     _check_selectors(ruleset, file_config, args)
+    cache: bool | str = False
+    if args.cache_dir:
+        cache = args.cache_dir
+    elif not args.no_cache and config.cache:
+        cache = True
     result = scan(
         args.paths,
         rules=ruleset,
@@ -185,6 +213,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         jobs=config.jobs,
         python=args.python,
         venv=args.venv,
+        cache=cache,
     )
     report = _render(result, args, out_path)
     if out_path is None:
@@ -337,6 +366,45 @@ def _cmd_routes(args: argparse.Namespace) -> int:
     for path, why in problems:
         print(f"aiscan: {path}: {why}", file=sys.stderr)
     return 2 if problems else 0
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    """``aiscan cache info|clear [PATH]``: the cache a scan of PATH would use."""
+    from aiscan.engine.cache import cache_info, clear_cache, default_location
+
+    root = Path(args.path).absolute()
+    if not root.is_dir():
+        raise UsageError(f"{args.path}: not a folder")
+    if args.cache_dir:
+        location = Path(args.cache_dir).absolute()
+    else:
+        config = find_config(root)
+        location = Path(config.cache_dir) if config.cache_dir else default_location(root)
+    if args.action == "clear":
+        removed = clear_cache(location)
+        print(f"removed {removed} cached results from {location}")
+        return EXIT_OK
+    info = cache_info(location)
+    print(f"location: {info.location}")
+    if not info.exists:
+        print("entries:  0 (no cache there yet)")
+        return EXIT_OK
+    print(f"entries:  {info.entries}")
+    print(f"size:     {_size(info.size)}")
+    written = f"aiscan {info.aiscan}" if info.aiscan else "unknown"
+    if info.format is not None:
+        written += f" (format {info.format})"
+    print(f"written:  {written}")
+    print(f"running:  aiscan {__version__}")
+    return EXIT_OK
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} bytes"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.1f} KiB"
+    return f"{count / (1024 * 1024):.1f} MiB"
 
 
 def _cmd_test_rules(args: argparse.Namespace) -> int:

@@ -29,6 +29,8 @@ _KNOWN_KEYS = frozenset(
         "allow-parse-errors",
         "python",
         "venv",
+        "cache",
+        "cache-dir",
     }
 )
 
@@ -55,6 +57,10 @@ class Config:
     #: are relative to the configuration file's folder).
     python: str = ""
     venv: str = ""
+    #: The result cache of ``aiscan scan``: on or off, and its folder (default
+    #: ``.aiscan_cache`` at the scan root; relative to the configuration file's folder).
+    cache: bool = True
+    cache_dir: str = ""
     source: str = ""
 
     def merged(self, **overrides: Any) -> Config:
@@ -90,6 +96,7 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
     for key, attr in (
         ("builtin-rules", "builtin_rules"),
         ("allow-parse-errors", "allow_parse_errors"),
+        ("cache", "cache"),
     ):
         if key in data:
             if not isinstance(data[key], bool):
@@ -99,12 +106,12 @@ def parse_config(data: Mapping[str, Any], path: str) -> Config:
         if not isinstance(data["jobs"], int) or isinstance(data["jobs"], bool) or data["jobs"] < 0:
             raise ConfigError(f"{path}: [tool.aiscan] jobs must be a whole number >= 0")
         kwargs["jobs"] = data["jobs"]
-    for key in ("python", "venv"):
+    for key, attr in (("python", "python"), ("venv", "venv"), ("cache-dir", "cache_dir")):
         if key in data:
             if not isinstance(data[key], str) or not data[key]:
                 raise ConfigError(f"{path}: [tool.aiscan] {key} must be a path")
             base = Path(path).parent if path else Path.cwd()
-            kwargs[key] = str(base / data[key])
+            kwargs[attr] = str(base / data[key])
     if "python" in kwargs and "venv" in kwargs:
         raise ConfigError(f"{path}: [tool.aiscan] give python or venv, not both")
     if "per-path-ignores" in data:

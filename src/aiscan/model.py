@@ -141,6 +141,7 @@ ErrorKind = Literal[
     "budget-exceeded",
     "bad-suppression",
     "skipped",
+    "cache",
 ]
 
 
@@ -169,6 +170,16 @@ class ScanError:
 
 
 @dataclass(frozen=True)
+class CacheStats:
+    """How a scan used the result cache: where it is, and how many files' results it reused
+    (``hits``) or had to compute (``misses``)."""
+
+    location: str
+    hits: int = 0
+    misses: int = 0
+
+
+@dataclass(frozen=True)
 class ScanResult:
     """Everything a scan produced, in a deterministic order."""
 
@@ -183,6 +194,8 @@ class ScanResult:
     #: ``origin`` (how it was chosen) and ``distributions`` (name -> version of the installed
     #: distributions the scanned code imports).
     target: Mapping[str, object] = field(default_factory=dict)
+    #: How the result cache was used; None when the scan ran without it.
+    cache: CacheStats | None = None
 
     @property
     def incomplete(self) -> bool:
