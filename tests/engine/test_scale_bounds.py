@@ -8,9 +8,11 @@ import textwrap
 from pathlib import Path
 
 import astroid
+import pytest
 from astroid.builder import AstroidBuilder
 
 from aiscan import load_rules
+from aiscan.engine import dataflow
 from aiscan.engine.summaries import (
     MAX_GUARD_SETS_PER_SINK,
     MAX_PATH_STEPS,
@@ -28,6 +30,7 @@ from aiscan.engine.taint import (
     Taint,
     compile_taint_rule,
     merge,
+    work_done,
 )
 from aiscan.model import Finding, FlowStep, Location
 
@@ -153,3 +156,69 @@ def test_sinks_reached_through_a_deep_call_chain_do_not_multiply(tmp_path: Path)
     largest = max(len(s.sinks) for s in engine.summaries.values())
     # Two sinks, each with or without the length check (and the lines of a few checks).
     assert largest <= 2 * MAX_GUARD_SETS_PER_SINK
+
+
+HEAVY = """
+    import os
+
+    from flask import request
+
+
+    def heavy(x):
+        text = x
+        for key in ("a", "b", "c", "d", "e", "f", "g", "h"):
+            if request.args.get(key):
+                text = text + request.args[key]
+            else:
+                text = text + request.form[key]
+        return text
+
+
+    def view():
+        os.system(heavy(request.args["cmd"]))
+"""
+
+
+def analyse(tmp_path: Path, source: str, name: str) -> TaintEngine:
+    path = tmp_path / "app.py"
+    path.write_text(source)
+    module = AstroidBuilder(astroid.MANAGER).string_build(source, name, str(path))
+    astroid.MANAGER.astroid_cache.pop(name, None)
+    specs = [compile_taint_rule(r) for r in load_rules().select(["AIS201"]).rules]
+    engine = TaintEngine(specs, tmp_path, [path])
+    engine.analyse_module(module, source.splitlines())
+    return engine
+
+
+def own_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Each function's own work (facts joined), read from an unbounded analysis."""
+    seen: dict[str, int] = {}
+    original = TaintEngine._run
+
+    def run(self: TaintEngine, analysis: dataflow.FunctionAnalysis) -> None:
+        original(self, analysis)
+        name = str(getattr(analysis.scope, "name", "?"))
+        seen[name] = work_done() - analysis.work_start - analysis.nested_work
+
+    monkeypatch.setattr(TaintEngine, "_run", run)
+    analyse(tmp_path, textwrap.dedent(HEAVY), "scale_heavy_measure")
+    monkeypatch.undo()
+    return seen
+
+
+def test_a_function_past_its_work_budget_is_analysed_in_part_and_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = own_work(tmp_path, monkeypatch)
+    assert work["heavy"] > work["view"]
+    # A budget between the two: heavy() is cut short, view() (which waits for it) is not.
+    monkeypatch.setattr(dataflow, "MAX_WORK", (work["heavy"] + work["view"]) // 2)
+    engine = analyse(tmp_path, textwrap.dedent(HEAVY), "scale_heavy")
+    assert [t for t in engine.truncated if "too large" in t] == [
+        "heavy at app.py:7 is too large; analysed in part"
+    ]
+
+
+def test_within_its_budget_the_same_program_is_analysed_whole(tmp_path: Path) -> None:
+    engine = analyse(tmp_path, textwrap.dedent(HEAVY), "scale_heavy_whole")
+    assert engine.truncated == []

@@ -64,6 +64,7 @@ from aiscan.engine.taint import (
     merge,
     shown_guards,
     sql_clause,
+    work_done,
 )
 from aiscan.model import Finding, FlowStep, Location
 
@@ -393,6 +394,8 @@ class TaintEngine:
         self._current: list[Summary] = []
         self.truncated: list[str] = []
         self._locations: dict[NodeKey, Location | None] = {}
+        # The function analyses under way, innermost last (for their work budgets).
+        self._analyses: list[FunctionAnalysis] = []
 
     # -- file entry point ----------------------------------------------------------------------
 
@@ -418,7 +421,7 @@ class TaintEngine:
         module_summary = Summary(params=[], is_method=False)
         self._current = [module_summary]
         try:
-            module_analysis.run()
+            self._run(module_analysis)
         except BudgetExceeded:
             self.truncated.append(f"module body of {module.name} is too large; analysed in part")
         self._current.pop()
@@ -521,7 +524,7 @@ class TaintEngine:
         self._current.append(summary)
         self.in_progress.add(key)
         try:
-            analysis.run()
+            self._run(analysis)
         except BudgetExceeded:
             self.truncated.append(
                 f"{getattr(func, 'name', 'lambda')} at {Path(path).name}:{func.lineno} "
@@ -565,6 +568,18 @@ class TaintEngine:
         if not isinstance(func, nodes.Lambda) or initial is None:
             self.summaries[key] = summary
         return summary
+
+    def _run(self, analysis: FunctionAnalysis) -> None:
+        """Run ``analysis``; the work it does counts against its own budget, not against the
+        budget of the analysis that is waiting for it (its caller's)."""
+        parent = self._analyses[-1] if self._analyses else None
+        self._analyses.append(analysis)
+        try:
+            analysis.run()
+        finally:
+            self._analyses.pop()
+            if parent is not None:
+                parent.nested_work += work_done() - analysis.work_start
 
     def _globals_for(self, module: nodes.Module) -> dict[str, Taint]:
         """Module-level taint (``CMD = sys.argv[1]``) is visible to the root module's functions."""
@@ -927,7 +942,7 @@ class TaintEngine:
         analysis = FunctionAnalysis(self, module, path)
         self._current.append(Summary(params=[], is_method=False))
         try:
-            analysis.run()
+            self._run(analysis)
         except BudgetExceeded:
             pass
         finally:

@@ -253,6 +253,16 @@ def _inside_quotes(guards: frozenset[str], quote: str) -> bool:
     return bool(contexts) and all(prefix.count(quote) % 2 == 1 for prefix, _ in contexts)
 
 
+# Facts joined so far in this process: the measure of taint work that a function's budget is
+# counted in (steps alone miss it: one step can join hundreds of facts).
+_WORK = [0]
+
+
+def work_done() -> int:
+    """Facts joined so far in this process (only differences between two readings matter)."""
+    return _WORK[0]
+
+
 def merge(values: Iterable[Taint | None]) -> Taint | None:
     """Join of taints from several paths or parts: every origin with every path's guards."""
     present = [v for v in values if v is not None]
@@ -260,6 +270,7 @@ def merge(values: Iterable[Taint | None]) -> Taint | None:
         return None
     if len(present) == 1:
         return present[0]
+    _WORK[0] += sum(len(v.facts) for v in present)
     facts: frozenset[Fact] = frozenset().union(*(v.facts for v in present))
     at: frozenset[NodeKey] = frozenset().union(*(v.at for v in present))
     return Taint(_bounded(facts), at)
