@@ -20,6 +20,7 @@ from aiscan import Config, __version__, load_rules, scan, scan_source
 from aiscan.cli import main
 from aiscan.engine.cache import (
     CACHE_DIR_NAME,
+    FORMAT,
     _unpack,
     result_from_data,
     result_to_data,
@@ -581,7 +582,7 @@ def test_the_cli_caches_at_the_scan_root_and_git_ignores_it(
     info = capsys.readouterr().out
     assert f"location: {cache}" in info
     assert "entries:  4" in info
-    assert f"written:  aiscan {__version__} (format 1)" in info
+    assert f"written:  aiscan {__version__} (format {FORMAT})" in info
     assert main(["cache", "clear"]) == 0
     assert "removed 4 cached results" in capsys.readouterr().out
     assert not cache.exists()

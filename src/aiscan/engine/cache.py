@@ -1,23 +1,4 @@
-"""The persistent result cache: each file's analysis, kept under a key of everything it read.
-
-A file's result is reused when nothing it can depend on has changed:
-
-- the scan as a whole (the global key): aiscan's version and source, the Python running it and
-  its packages, the target environment, the rules' full content, the per-path ignores, the
-  scan root and the import roots;
-- the file's text, its module name, and the texts of every project file it can reach through
-  imports, transitively (found with a cheap ``ast`` pass over import statements, including
-  relative imports, ``from pkg import mod`` and the packages a dotted import runs). A change
-  anywhere in that closure changes the key; a file outside it cannot reach the analysis, which
-  follows the project only through its imports;
-- what a matcher said it read beyond that (engine.observe): the texts of all scanned files,
-  the files that import this one, the manifests and the project's layout, the imports of the
-  other files. Those are checked when the result is looked up.
-
-Results are stored one file per entry, written to a temporary name and renamed into place, so
-two scans at once never leave a half-written entry; a corrupt, truncated or foreign entry is a
-miss, noted in the report and rebuilt.
-"""
+"""The persistent result cache: each file's analysis, kept under a key of everything it read."""
 
 from __future__ import annotations
 
@@ -57,10 +38,28 @@ from aiscan.model import (
 
 log = logging.getLogger(__name__)
 
+# A file's result is reused when nothing it can depend on has changed:
+#
+# - the scan as a whole (the global key): aiscan's version and source, the Python running it
+#   and its packages, the target environment, the rules' full content, the per-path ignores,
+#   the scan root and the import roots;
+# - the file's text, its module name, and the texts of every project file it can reach through
+#   imports, transitively (found with a cheap ``ast`` pass over import statements, including
+#   relative imports, ``from pkg import mod`` and the packages a dotted import runs). A change
+#   anywhere in that closure changes the key; a file outside it cannot reach the analysis,
+#   which follows the project only through its imports;
+# - what a matcher said it read beyond that (engine.observe): the texts of all scanned files,
+#   the files that import this one, the manifests and the project's layout, the imports of the
+#   other files. Those are checked when the result is looked up.
+#
+# Results are stored one file per entry, written to a temporary name and renamed into place,
+# so two scans at once never leave a half-written entry; a damaged, truncated or foreign entry
+# is a miss, noted in the report and rebuilt.
+
 #: The folder name of the cache at the scan root.
 CACHE_DIR_NAME = ".aiscan_cache"
 #: Bumped whenever what is stored, or how keys are made, changes.
-FORMAT = 1
+FORMAT = 2
 
 _META = "aiscan-cache.json"
 _RESULTS = "results"
@@ -456,6 +455,9 @@ def _is_facts(value: object) -> bool:
             return False
         if stmt[0] == "i":
             ok = len(stmt) == 3 and isinstance(stmt[1], str) and isinstance(stmt[2], bool)
+        elif stmt[0] == "b":
+            ok = len(stmt) == 2 and isinstance(stmt[1], list)
+            ok = ok and all(isinstance(n, str) for n in stmt[1])
         else:
             ok = (
                 stmt[0] == "f"
@@ -536,8 +538,9 @@ def clear_cache(location: Path) -> int:
 def file_facts(data: bytes) -> list[Any]:
     """The import statements of a file's bytes, as ``["i", "a.b", aliased]`` (``import a.b``,
     ``import a.b as x``) and ``["f", level, "a.b", [names]]`` (``from ..a.b import n``),
-    wherever they are in the file. Empty for a file that does not parse (nothing can import
-    through it)."""
+    wherever they are in the file, then ``["b", [names]]``: the names the module binds at its
+    top level (``"*"`` among them after a star import). Empty for a file that does not parse
+    (nothing can import through it)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -550,7 +553,72 @@ def file_facts(data: bytes) -> list[Any]:
             out.extend(["i", a.name, a.asname is not None] for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             out.append(["f", node.level or 0, node.module or "", [a.name for a in node.names]])
+    bound: set[str] = set()
+    try:
+        _TopLevelNames(bound).visit(tree)
+    except RecursionError:
+        bound.add("*")
+    out.append(["b", sorted(bound)])
     return out
+
+
+class _TopLevelNames(ast.NodeVisitor):
+    """Collects every name a module may bind at its top level (more, never fewer: a name
+    bound only in a comprehension counts too), as astroid's Module.locals holds them."""
+
+    def __init__(self, bound: set[str]) -> None:
+        self.bound = bound
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if not isinstance(node.ctx, ast.Load):
+            self.bound.add(node.id)
+
+    def _signature(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        self.visit(node.args)
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Global):
+                self.bound.update(sub.names)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.bound.add(node.name)
+        for deco in node.decorator_list:
+            self.visit(deco)
+        if node.returns is not None:
+            self.visit(node.returns)
+        self._signature(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._signature(node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.bound.add(node.name)
+        for sub in [*node.decorator_list, *node.bases, *node.keywords]:
+            self.visit(sub)
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Global):
+                self.bound.update(sub.names)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.bound.add(alias.asname or alias.name.split(".", 1)[0])
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            self.bound.add(alias.asname or alias.name)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name:
+            self.bound.add(node.name)
+        self.generic_visit(node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for attr in ("name", "rest"):  # match patterns: case Point(x=px) as p, {**rest}
+            value = getattr(node, attr, None)
+            if isinstance(value, str) and isinstance(node, ast.pattern):
+                self.bound.add(value)
+        super().generic_visit(node)
 
 
 def _absolute_imports(facts: list[Any]) -> list[str]:
@@ -558,12 +626,41 @@ def _absolute_imports(facts: list[Any]) -> list[str]:
     for stmt in facts:
         if stmt[0] == "i":
             out.append(stmt[1])
-        elif not stmt[1] and stmt[2]:
+        elif stmt[0] == "f" and not stmt[1] and stmt[2]:
             out.append(stmt[2])
     return out
 
 
+def _bound(facts: list[Any]) -> frozenset[str] | None:
+    """The names a module binds at its top level; None when any name may be (a star import,
+    or facts without them)."""
+    for stmt in facts:
+        if stmt[0] == "b":
+            names = frozenset(stmt[1])
+            return None if "*" in names else names
+    return None
+
+
 # --- the project: texts, import graph, keys ------------------------------------------------------
+
+
+#: Marks a file in the import graph whose text counts, but not its imports.
+_TEXT_ONLY = "\0"
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Where an import leads: the packages on the way, and the module (None for a namespace)."""
+
+    packages: list[str]
+    module: str | None
+
+
+def _here(folder: str, listing: frozenset[str] | None) -> _Found | None:
+    """The package ``from . import x`` reads: the folder's own __init__.py."""
+    if listing is None or "__init__.py" not in listing:
+        return None
+    return _Found([], os.path.join(folder, "__init__.py"))
 
 
 class _Project:
@@ -588,7 +685,7 @@ class _Project:
         self._hashes: dict[str, str] = {}
         self._edges: dict[str, list[str]] = {}
         self._listings: dict[str, frozenset[str] | None] = {}
-        self._modules: dict[str, list[list[str]]] = {}
+        self._modules: dict[str, list[_Found]] = {}
         self._names: dict[str, tuple[str, Path]] = {}
         self._node_ids: dict[str, str] = {}
         self._closure: dict[str, str] = {}
@@ -640,12 +737,13 @@ class _Project:
         self._listings[folder] = known
         return known
 
-    def _walk(self, base: str, parts: Sequence[str]) -> list[str] | None:
+    def _walk(self, base: str, parts: Sequence[str]) -> _Found | None:
         """The files importing ``parts`` (a dotted name) below ``base`` runs: each regular
-        package's __init__.py, then the module; None when it is not there. As Python's path
-        finder: a package before a module of the same name, a module before a namespace."""
+        package's __init__.py on the way, and the module itself (None for a namespace
+        package); None when it is not there. As Python's path finder: a package before a
+        module of the same name, a module before a namespace."""
         current = base
-        found: list[str] = []
+        inits: list[str] = []
         last = len(parts) - 1
         for i, part in enumerate(parts):
             names = self._listing(current)
@@ -654,18 +752,21 @@ class _Project:
             package = os.path.join(current, part)
             inside = self._listing(package) if part in names else None
             if inside is not None and "__init__.py" in inside:
-                found.append(os.path.join(package, "__init__.py"))
+                inits.append(os.path.join(package, "__init__.py"))
                 current = package
                 continue
             if i == last and f"{part}.py" in names:
-                found.append(os.path.join(current, f"{part}.py"))
-                return found
+                return _Found(inits, os.path.join(current, f"{part}.py"))
             if inside is None:
                 return None
             current = package  # a namespace package
-        return found
+            if i == last:
+                return _Found(inits, None)
+        if not inits:
+            return None
+        return _Found(inits[:-1], inits[-1])
 
-    def modules(self, dotted: str) -> list[list[str]]:
+    def modules(self, dotted: str) -> list[_Found]:
         """For each import root where ``dotted`` is a project module or package, the files
         importing it runs (every root's: the first one shadows the rest, either may be it)."""
         known = self._modules.get(dotted)
@@ -685,52 +786,73 @@ class _Project:
         return known
 
     def edges(self, path: str) -> list[str]:
-        """The project files ``path``'s import statements can make the analysis read."""
+        """The project files ``path``'s import statements can make the analysis read: the
+        modules imported, whose own imports count in turn, and (written ``\0`` + path) the
+        packages above them, whose text astroid reads on the way to them but whose imports it
+        follows only when the package itself is used (``import a.b`` binds ``a``)."""
         known = self._edges.get(path)
         if known is not None:
             return known
+        if path.startswith(_TEXT_ONLY):
+            return []
         out: set[str] = set()
+
+        def add(found: _Found | None, *, whole: bool = False, names: Sequence[str] = ()) -> None:
+            """``whole``: the import binds the top package (``import a.b``). ``names``: what a
+            ``from`` import takes from it; a package's __init__.py that binds none of them
+            is read for that, and the submodules of those names are imported instead."""
+            if found is None:
+                return
+            for init in found.packages:
+                out.add(init if whole else _TEXT_ONLY + init)
+            module = found.module
+            if module is None:
+                return
+            if names and os.path.basename(module) == "__init__.py" and "*" not in names:
+                bound = _bound(self.imports(module))
+                if bound is not None and bound.isdisjoint(names):
+                    out.add(_TEXT_ONLY + module)
+                    return
+            out.add(module)
+
         for stmt in self.imports(path):
             if stmt[0] == "i":
-                for chain in self.modules(stmt[1]):
-                    out.update(chain)
+                _, dotted, aliased = stmt
+                for found in self.modules(dotted):
+                    add(found, whole=not aliased)
+                continue
+            if stmt[0] != "f":
                 continue
             _, level, module, names = stmt
-            chains: list[list[str]] = []
+            absolute = module
             if level:
                 # astroid turns the import into an absolute name from the module's own name
                 # and looks that up on the path, then tries the name as it is written; Python
                 # looks beside the file. All three.
                 package = self._package_of(path, level)
-                if package is not None:
-                    absolute = ".".join(p for p in (package, module) if p)
-                    if absolute:
-                        chains.extend(self.modules(absolute))
-                        for name in names:
-                            if name != "*":
-                                chains.extend(self.modules(f"{absolute}.{name}"))
-                if module:
-                    chains.extend(self.modules(module))
+                absolute = (
+                    ".".join(p for p in (package, module) if p) if package is not None else ""
+                )
+                for found in self.modules(module) if module else []:
+                    add(found, names=names)
                 folder = os.path.dirname(path)
                 for _ in range(level - 1):
                     folder = os.path.dirname(folder)
                 parts = module.split(".") if module else []
-                here = self._walk(folder, parts) if parts else None
-                if here:
-                    chains.append(here)
-                if not parts and "__init__.py" in (self._listing(folder) or ()):
-                    chains.append([os.path.join(folder, "__init__.py")])
-                for name in names:
-                    sub = self._walk(folder, [*parts, name]) if name != "*" else None
-                    if sub:
-                        chains.append(sub)
-            else:
-                chains.extend(self.modules(module))
+                add(
+                    self._walk(folder, parts) if parts else _here(folder, self._listing(folder)),
+                    names=names,
+                )
                 for name in names:
                     if name != "*":
-                        chains.extend(self.modules(f"{module}.{name}"))
-            for chain in chains:
-                out.update(chain)
+                        add(self._walk(folder, [*parts, name]))
+            if absolute:
+                for found in self.modules(absolute):
+                    add(found, names=names)
+                for name in names:
+                    if name != "*":
+                        for found in self.modules(f"{absolute}.{name}"):
+                            add(found)
         out.discard(path)
         result = sorted(out)
         self._edges[path] = result
@@ -759,6 +881,9 @@ class _Project:
         """The file's identity in keys: its path, text, module name and whether it is
         scanned (the taint engine treats a module it reaches as the project's only then)."""
         known = self._node_ids.get(path)
+        if known is None and path.startswith(_TEXT_ONLY):
+            known = _digest(["text", path, self.content_hash(path[1:])])
+            self._node_ids[path] = known
         if known is None:
             modname, base = self.module_name(path)
             known = _digest(
@@ -942,24 +1067,24 @@ class _Names:
 
 
 def _layout_digest(root: Path, files: Sequence[str], cache: Path | None) -> str:
-    """What undeclared-dependency reads besides the file itself, as of now. For each folder
-    from a scanned file's up to the scan root: its manifests by content, whether it is a
-    package, and what is importable from it. Below each of those folders that has manifests (a
-    project root): the manifests of every folder and the files they include, and the importable
-    names of the folders that are not packages, or are a manifest's own, src/, lib/ or package
-    folders. A new module inside a package, a folder without Python, changes none of that."""
+    """What undeclared-dependency reads besides the file itself, as of now. For the folder of
+    each scanned file: whether it is a package, and if not, what is importable from it. For the
+    folders from there up to its project roots (the nearest with a manifest, the nearest with a
+    package manifest): their manifests by content. Below each project root: the manifests of
+    every folder and the files they include, and the importable names of the folders that are
+    not packages, or are a manifest's own, src/, lib/ or package folders. A new module inside
+    a package, a folder without Python, a file beside the project, change none of that."""
     from aiscan.engine.discovery import SKIP_DIRS
-    from aiscan.engine.manifests import PACKAGE_MANIFESTS, read_manifest, requirement_files
+    from aiscan.engine.manifests import (
+        PACKAGE_MANIFESTS,
+        has_package_manifest,
+        read_manifest,
+        requirement_files,
+    )
 
     skip = frozenset(SKIP_DIRS)
     python = _Names(skip)
     top = str(root)
-    chain: set[str] = set()
-    for file in files:
-        up = os.path.dirname(file)
-        while up not in chain and (up == top or up.startswith(top + os.sep)):
-            chain.add(up)
-            up = os.path.dirname(up)
 
     def content(path: Path) -> str | None:
         try:
@@ -967,20 +1092,39 @@ def _layout_digest(root: Path, files: Sequence[str], cache: Path | None) -> str:
         except OSError:
             return None
 
-    def manifests_of(folder: Path) -> list[Path]:
-        found = [folder / n for n in PACKAGE_MANIFESTS if (folder / n).is_file()]
-        return found + requirement_files(folder)
+    manifests: dict[str, list[Path]] = {}
+
+    def manifests_of(folder: str) -> list[Path]:
+        known = manifests.get(folder)
+        if known is None:
+            here = Path(folder)
+            known = [here / n for n in PACKAGE_MANIFESTS if (here / n).is_file()]
+            known += requirement_files(here)
+            manifests[folder] = known
+        return known
 
     out: list[object] = []
+    found: set[str] = set()
+    for parent in sorted({os.path.dirname(f) for f in files}):
+        is_package = os.path.isfile(os.path.join(parent, "__init__.py"))
+        out.append([parent, is_package, [] if is_package else python.importable(parent)])
+        # As DependencyMatcher.project_for: up to the scan root.
+        nearest = package = None
+        up = parent
+        while up == top or up.startswith(top + os.sep):
+            if manifests_of(up):
+                nearest = nearest or up
+                if package is None and has_package_manifest(Path(up)):
+                    package = up
+            if (nearest and package) or up == top:
+                break
+            up = os.path.dirname(up)
+        found.update(p for p in (nearest, package) if p)
+    out.extend([f, [[m.name, content(m)] for m in ms]] for f, ms in sorted(manifests.items()))
     projects: list[str] = []
-    for folder_name in sorted(chain):
-        folder = Path(folder_name)
-        is_package = (folder / "__init__.py").is_file()
-        manifests = manifests_of(folder)
-        names = [] if is_package else python.importable(folder_name)
-        out.append([folder_name, is_package, names, [[m.name, content(m)] for m in manifests]])
-        if manifests and not any(folder_name.startswith(p + os.sep) for p in projects):
-            projects.append(folder_name)
+    for candidate in sorted(found):
+        if not any(candidate.startswith(p + os.sep) for p in projects):
+            projects.append(candidate)
     for project in projects:
         for dirpath, dirnames, filenames in os.walk(project):
             dirnames[:] = sorted(
@@ -991,15 +1135,15 @@ def _layout_digest(root: Path, files: Sequence[str], cache: Path | None) -> str:
             folder = Path(dirpath)
             is_package = "__init__.py" in filenames
             names = python.importable(dirpath)
-            manifests = manifests_of(folder)
-            if manifests:
+            listed = manifests_of(dirpath)
+            if listed:
                 manifest = read_manifest(folder)
                 out.append(
                     [
                         dirpath,
                         is_package,
                         names,
-                        [[m.name, content(m)] for m in manifests],
+                        [[m.name, content(m)] for m in listed],
                         [[f, content(folder / f)] for f in sorted(manifest.files)],
                         [
                             [d, python.importable(str(folder / d))]

@@ -1,12 +1,11 @@
-"""What a file's analysis read beyond the modules it imports, for the result cache.
-
-A matcher whose answer for one file depends on other files in a way the file's import closure
-does not show (the texts of the whole project, the files that call into it, the manifests)
-says so here; the scanner attaches the notes to the file's result, and the cache checks those
-inputs before it reuses the result.
-"""
+"""What a file's analysis read beyond the modules it imports, for the result cache."""
 
 from __future__ import annotations
+
+# A matcher whose answer for one file depends on other files in a way the file's import closure
+# does not show (the texts of the whole project, the files that call into it, the manifests)
+# says so here; the scanner attaches the notes to the file's result, and the cache checks those
+# inputs before it reuses the result.
 
 #: The texts of every scanned file (hallucinated-api's "is it assigned anywhere" questions).
 PROJECT_TEXTS = "project-texts"
