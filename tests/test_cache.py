@@ -3,6 +3,7 @@ its report is the one a scan without the cache gives, byte for byte."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -142,6 +143,79 @@ def test_the_import_facts_of_any_text_have_their_stored_shape(lines: list[str]) 
     assert _is_facts(json.loads(json.dumps(facts)))
     if "def broken(:" in lines:
         assert facts == []  # nothing imports through a file that does not parse
+
+
+TRICKY = """\
+import a.b.c
+from . import x as y
+try:
+    import fast as impl
+except ImportError as missing:
+    impl = None
+if (found := impl) is not None:
+    pass
+for i, (j, k) in enumerate([]):
+    pass
+with open("f") as (fh):
+    del fh
+match i:
+    case {"k": v, **rest}:
+        pass
+    case [first, *others] as whole:
+        pass
+def f(a=(dflt := 1)):
+    global later
+    later = a
+class C(base := object):
+    global inside
+    def m(self):
+        global deep
+        import lazy
+values = [w for w in range(3)]
+"""
+
+
+def _astroid_locals(text: str) -> set[str]:
+    """The module's locals as aiscan builds the project's modules: without astroid's brain
+    transforms (engine.project)."""
+    import astroid
+    from astroid.builder import AstroidBuilder
+
+    return set(AstroidBuilder(astroid.MANAGER, apply_transforms=False).string_build(text).locals)
+
+
+@pytest.mark.parametrize(
+    "folder", ["examples", "tests/fixtures/rules", "src/aiscan"], ids=["examples", "rules", "src"]
+)
+def test_the_names_a_module_binds_include_all_astroid_sees(folder: str) -> None:
+    """A package's __init__.py is followed only when it binds a name imported from it: the
+    names found must include every one astroid puts in the module's locals; and the imports
+    found must be every import statement in the file."""
+    from aiscan.engine.cache import _bound, file_facts
+
+    checked = 0
+    sources = [("TRICKY", TRICKY)] if folder == "examples" else []
+    sources += [(str(p), p.read_text()) for p in sorted((REPO / folder).rglob("*.py"))]
+    for name, text in sources:
+        facts = file_facts(text.encode())
+        if not facts:
+            continue  # does not parse
+        bound = _bound(facts)
+        if bound is not None:
+            assert _astroid_locals(text) <= bound, name
+        every = [
+            n for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.Import, ast.ImportFrom))
+        ]
+        expected = sum(len(n.names) if isinstance(n, ast.Import) else 1 for n in every)
+        assert len([s for s in facts if s[0] in ("i", "f")]) == expected, name
+        checked += 1
+    assert checked >= 8
+    if folder == "examples":
+        tricky = _bound(file_facts(TRICKY.encode()))
+        assert tricky is not None
+        for expected_name in ["later", "inside", "deep", "found", "dflt", "base", "rest", "whole"]:
+            assert expected_name in tricky
+        assert "lazy" not in tricky and "m" not in tricky
 
 
 # --- the project used by most tests -----------------------------------------------------------

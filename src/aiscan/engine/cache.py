@@ -538,9 +538,9 @@ def clear_cache(location: Path) -> int:
 def file_facts(data: bytes) -> list[Any]:
     """The import statements of a file's bytes, as ``["i", "a.b", aliased]`` (``import a.b``,
     ``import a.b as x``) and ``["f", level, "a.b", [names]]`` (``from ..a.b import n``),
-    wherever they are in the file, then ``["b", [names]]``: the names the module binds at its
-    top level (``"*"`` among them after a star import). Empty for a file that does not parse
-    (nothing can import through it)."""
+    wherever they are in the file, then ``["b", [names]]``: the names the module may bind at
+    its top level, as astroid's Module.locals has them (more, never fewer; ``"*"`` among them
+    after a star import). Empty for a file that does not parse (nothing imports through it)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -548,77 +548,104 @@ def file_facts(data: bytes) -> list[Any]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     out: list[Any] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            out.extend(["i", a.name, a.asname is not None] for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            out.append(["f", node.level or 0, node.module or "", [a.name for a in node.names]])
     bound: set[str] = set()
+    # Only statements are walked: expressions bind names at the top level only through :=.
     try:
-        _TopLevelNames(bound).visit(tree)
+        _statements(tree.body, out, bound, top=True, walrus=b":=" in data)
     except RecursionError:
         bound.add("*")
     out.append(["b", sorted(bound)])
     return out
 
 
-class _TopLevelNames(ast.NodeVisitor):
-    """Collects every name a module may bind at its top level (more, never fewer: a name
-    bound only in a comprehension counts too), as astroid's Module.locals holds them."""
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 
-    def __init__(self, bound: set[str]) -> None:
-        self.bound = bound
 
-    def visit_Name(self, node: ast.Name) -> None:
-        if not isinstance(node.ctx, ast.Load):
-            self.bound.add(node.id)
+def _statements(
+    body: list[ast.stmt], out: list[Any], bound: set[str], *, top: bool, walrus: bool
+) -> None:
+    for stmt in body:
+        if isinstance(stmt, ast.Import):
+            out.extend(["i", a.name, a.asname is not None] for a in stmt.names)
+            if top:
+                bound.update(a.asname or a.name.split(".", 1)[0] for a in stmt.names)
+            continue
+        if isinstance(stmt, ast.ImportFrom):
+            out.append(["f", stmt.level or 0, stmt.module or "", [a.name for a in stmt.names]])
+            if top:
+                bound.update(a.asname or a.name for a in stmt.names)
+            continue
+        if isinstance(stmt, ast.Global):
+            bound.update(stmt.names)
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if top:
+                bound.add(stmt.name)
+                if walrus:
+                    _stores([*stmt.decorator_list, *_signature_parts(stmt)], bound)
+            _statements(stmt.body, out, bound, top=False, walrus=walrus)
+            continue
+        if top:
+            _stores(_targets(stmt, walrus), bound)
+        for name in ("body", "orelse", "finalbody"):
+            inner = getattr(stmt, name, None)
+            if isinstance(inner, list):
+                _statements(inner, out, bound, top=top, walrus=walrus)
+        for handler in getattr(stmt, "handlers", ()):
+            if top and handler.name:
+                bound.add(handler.name)
+            _statements(handler.body, out, bound, top=top, walrus=walrus)
+        for case in getattr(stmt, "cases", ()):
+            if top:
+                _stores([case.pattern], bound)
+            _statements(case.body, out, bound, top=top, walrus=walrus)
 
-    def _signature(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
-        self.visit(node.args)
+
+def _targets(stmt: ast.stmt, walrus: bool) -> list[ast.AST]:
+    """The parts of a top-level statement that can bind a name (all of it but the statements
+    it holds, with :=)."""
+    if walrus:
+        parts: list[ast.AST] = []
+        for name, value in ast.iter_fields(stmt):
+            if name in _BODIES:
+                continue
+            if isinstance(value, ast.AST):
+                parts.append(value)
+            elif isinstance(value, list):
+                parts.extend(v for v in value if isinstance(v, ast.AST))
+        return parts
+    if isinstance(stmt, ast.Assign):
+        return list(stmt.targets)
+    if isinstance(stmt, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+        return [stmt.target]
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return [item.optional_vars for item in stmt.items if item.optional_vars is not None]
+    if isinstance(stmt, ast.Delete):
+        return list(stmt.targets)
+    alias = getattr(stmt, "name", None)  # Python 3.12's type X = ...
+    return [alias] if isinstance(alias, ast.Name) else []
+
+
+def _signature_parts(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> list[ast.AST]:
+    if isinstance(node, ast.ClassDef):
+        return [*node.bases, *node.keywords]
+    parts: list[ast.AST] = [node.args]
+    if node.returns is not None:
+        parts.append(node.returns)
+    return parts
+
+
+def _stores(nodes: list[ast.AST], bound: set[str]) -> None:
+    """The names ``nodes`` bind: targets, patterns, and := anywhere in them."""
+    for node in nodes:
         for sub in ast.walk(node):
-            if isinstance(sub, ast.Global):
-                self.bound.update(sub.names)
-
-    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        self.bound.add(node.name)
-        for deco in node.decorator_list:
-            self.visit(deco)
-        if node.returns is not None:
-            self.visit(node.returns)
-        self._signature(node)
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-    def visit_Lambda(self, node: ast.Lambda) -> None:
-        self._signature(node)
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        self.bound.add(node.name)
-        for sub in [*node.decorator_list, *node.bases, *node.keywords]:
-            self.visit(sub)
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Global):
-                self.bound.update(sub.names)
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            self.bound.add(alias.asname or alias.name.split(".", 1)[0])
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        for alias in node.names:
-            self.bound.add(alias.asname or alias.name)
-
-    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
-        if node.name:
-            self.bound.add(node.name)
-        self.generic_visit(node)
-
-    def generic_visit(self, node: ast.AST) -> None:
-        for attr in ("name", "rest"):  # match patterns: case Point(x=px) as p, {**rest}
-            value = getattr(node, attr, None)
-            if isinstance(value, str) and isinstance(node, ast.pattern):
-                self.bound.add(value)
-        super().generic_visit(node)
+            if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
+                bound.add(sub.id)
+            elif isinstance(sub, ast.pattern):
+                for attr in ("name", "rest"):
+                    value = getattr(sub, attr, None)
+                    if isinstance(value, str):
+                        bound.add(value)
 
 
 def _absolute_imports(facts: list[Any]) -> list[str]:
