@@ -518,6 +518,28 @@ def test_a_damaged_cache_is_noted_and_rebuilt(
     same_report(again, clean)
 
 
+def test_a_file_whose_worker_died_is_analysed_again(
+    project: Path, tmp_path: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiscan.engine import scanner
+
+    analyse = scanner._analyse
+
+    def dying(analyzer: scanner.Analyzer, path: Path) -> FileResult:
+        if path.name == "client.py":
+            return scanner._lost_file(str(path), project, -9)
+        return analyse(analyzer, path)
+
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(scanner, "_analyse", dying)
+    lost = run(project, cache, rules)
+    assert [e.kind for e in lost.errors] == ["analysis-error"] and lost.incomplete
+    monkeypatch.setattr(scanner, "_analyse", analyse)
+    again = run(project, cache, rules)
+    assert again.cache is not None and (again.cache.hits, again.cache.misses) == (3, 1)
+    same_report(again, run(project, False, rules))
+
+
 def test_a_cache_path_that_is_not_a_folder_is_noted(
     project: Path, tmp_path: Path, rules: RuleSet
 ) -> None:

@@ -1400,6 +1400,8 @@ def run_cached(
         # result of another version of it.
         after = _Project(files, root, roots, facts, store.location)
         for path, result in fresh.items():
+            if _transient(result):
+                continue
             checks = {kind: after.check(kind, path) for kind in result.observed}
             if after.key(base, path) != keys[path] or any(
                 before.check(kind, path) != digest for kind, digest in checks.items()
@@ -1420,6 +1422,12 @@ def run_cached(
         stats.misses,
     )
     return out, stats
+
+
+def _transient(result: FileResult) -> bool:
+    """A file left unanalysed because its worker process died (killed, out of memory): the
+    next scan tries it again rather than reusing that."""
+    return not result.analysed and any(e.kind == "analysis-error" for e in result.errors)
 
 
 def _relative(path: Path, root: Path) -> str:
